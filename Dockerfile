@@ -1,0 +1,15 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+    && useradd --create-home spatheory && mkdir -p /app/var && chown spatheory /app/var
+USER spatheory
+
+EXPOSE 8000
+CMD ["gunicorn", "spatheory.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

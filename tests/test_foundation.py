@@ -1,0 +1,217 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+from django.db import DatabaseError
+from django.test import Client
+
+from spatheory.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.django_db
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean_env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_", "CACHE_", "EMAIL_"))
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean_env, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_home_page_renders_the_promise_and_navigation(client):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Vetted, licensed and insured" in html
+    for label, href in [
+        ("Services", "/services/"),
+        ("Therapists", "/therapists/"),
+        ("Journal", "/blog/"),
+        ("Book", "/book/"),
+    ]:
+        assert f'href="{href}">{label}' in html
+    assert 'href="#main"' in html
+    assert "<main" in html and "<footer" in html
+    assert "cdn" not in html.lower()
+
+
+def test_static_assets_are_served_locally(client):
+    html = client.get("/").content.decode()
+
+    assert "/static/vendor/bootstrap/bootstrap.min.css" in html
+    assert "/static/vendor/htmx/htmx.min.js" in html
+    for asset in ("vendor/bootstrap/bootstrap.min.css", "vendor/htmx/htmx.min.js", "css/site.css"):
+        assert (ROOT / "spatheory" / "static" / asset).stat().st_size > 0
+
+
+def test_healthz_reports_database_ok(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_reports_503_when_the_database_fails(client, monkeypatch):
+    def broken_cursor(*args, **kwargs):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr("spatheory.views.connection.cursor", broken_cursor)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["database"] == "unavailable"
+
+
+def test_healthz_is_exempt_from_the_https_redirect(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()
+
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/").status_code == 301
+
+
+def test_unknown_page_uses_the_site_404(client, settings):
+    settings.DEBUG = False
+
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_admin_asks_staff_to_log_in(client):
+    response = client.get("/admin/")
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_time_zone_is_atlanta_and_stored_in_utc():
+    assert settings.TIME_ZONE == "America/New_York"
+    assert settings.USE_TZ is True
+
+
+def test_celery_app_reads_django_settings_and_has_a_beat_schedule():
+    assert celery_app.main == "spatheory"
+    assert celery_app.conf.broker_url == settings.CELERY_BROKER_URL
+    assert celery_app.conf.task_acks_late is True
+    assert celery_app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
+    assert "notifications-sweep" in celery_app.conf.beat_schedule
+
+
+def test_seed_demo_twice_changes_nothing_the_second_time(django_db_blocker):
+    from django.apps import apps
+    from django.core.management import call_command
+
+    def counts():
+        return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+    call_command("seed_demo")
+    first = counts()
+    call_command("seed_demo")
+
+    assert counts() == first
+
+
+def test_embedded_default_uses_sqlite_eager_tasks_and_console_email(tmp_path):
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], "
+        "s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND, s.DEBUG)",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "True",
+        "django.core.mail.backends.console.EmailBackend",
+        "True",
+    ]
+
+
+def test_production_settings_pass_check_deploy():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
+        DJANGO_ALLOWED_HOSTS="spatheory.com",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "mysql://root@localhost/db"}, "DATABASE_URL"),
+        ({"DJANGO_DEBUG": "0"}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG"),
+        ({"BOOKING_SLOT_STEP_MINUTES": "thirty"}, "BOOKING_SLOT_STEP_MINUTES"),
+    ],
+)
+def test_bad_configuration_fails_at_start_with_one_line_naming_the_variable(env, variable):
+    result = manage("check", **env)
+
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+
+
+def test_compose_file_runs_the_production_shape():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+
+    assert {"web", "worker", "beat", "db", "redis", "mail"} <= services.keys()
+    assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
+    for name in ("web", "worker", "beat"):
+        depends = services[name]["depends_on"]
+        assert depends["db"]["condition"] == "service_healthy"
+        assert depends["redis"]["condition"] == "service_healthy"
+        environment = services[name]["environment"]
+        assert environment["DATABASE_URL"].startswith("postgres://")
+        assert environment["CELERY_BROKER_URL"].startswith("redis://")
+        assert environment["DJANGO_DEBUG"] == "0"
+    assert "migrate" in services["web"]["command"]
+    assert "gunicorn" in services["web"]["command"]
+    assert services["web"]["environment"]["DJANGO_SECURE_SSL_REDIRECT"] == "0"
+    assert "celery -A spatheory worker" in services["worker"]["command"]
+    assert "celery -A spatheory beat" in services["beat"]["command"]
+    assert (ROOT / "Dockerfile").exists()
+
+
+def test_requirements_pin_exact_versions():
+    lines = [
+        line.strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    names = {line.split("==")[0].lower() for line in lines}
+
+    assert all("==" in line for line in lines)
+    assert {"django", "django-crispy-forms", "psycopg2-binary", "celery", "redis"} <= names
+    assert any(line.startswith("Django==5.2.") for line in lines)
