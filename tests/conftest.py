@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 
@@ -11,12 +13,10 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(settings, worker_id):
-    """Each test process gets its own cache key space on the shared Redis."""
+def _isolated_cache(settings):
+    """Each test gets its own key space on the shared Redis, so tests never see each other's
+    entries and nothing needs flushing (keys expire with the cache timeout)."""
     settings.CACHES = {
-        name: {**config, "KEY_PREFIX": f"test-{worker_id}"}
+        name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
         for name, config in settings.CACHES.items()
     }
-    from django.core.cache import cache
-
-    cache.clear()

@@ -1,0 +1,238 @@
+import secrets
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from therapists.models import Modality, Therapist
+
+# No 0/O, 1/I/L, 5/S or 2/Z: a reference read over the phone is never misheard.
+REFERENCE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
+REFERENCE_LENGTH = 7
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def new_token() -> str:
+    """Unguessable URL-safe token: 24 random bytes, 192 bits, 32 characters."""
+    return secrets.token_urlsafe(24)
+
+
+class ServiceQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Service(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", "Single"
+        COUPLES_SIDE_BY_SIDE = "couples_side_by_side", "Couples, side by side"
+        COUPLES_BACK_TO_BACK = "couples_back_to_back", "Couples, back to back"
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    summary = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    what_to_expect = models.TextField(blank=True)
+    modality = models.ForeignKey(Modality, on_delete=models.PROTECT, related_name="services")
+    kind = models.CharField(max_length=24, choices=Kind.choices, default=Kind.SINGLE)
+    earliest_start = models.TimeField(
+        null=True, blank=True, help_text="Earliest local start time allowed, e.g. 18:00 for sleep."
+    )
+    latest_start = models.TimeField(
+        null=True, blank=True, help_text="Latest local start time allowed."
+    )
+    requires_referral = models.BooleanField(
+        default=False, help_text="Needs a prescriber's referral (medical massage)."
+    )
+    is_active = models.BooleanField("active", default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ServiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(earliest_start__isnull=True)
+                | Q(latest_start__isnull=True)
+                | Q(latest_start__gte=F("earliest_start")),
+                name="service_start_window_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("booking:service_detail", kwargs={"slug": self.slug})
+
+    @property
+    def therapists_needed(self) -> int:
+        return 2 if self.kind == self.Kind.COUPLES_SIDE_BY_SIDE else 1
+
+    @property
+    def is_couples(self) -> bool:
+        return self.kind != self.Kind.SINGLE
+
+    def appointment_minutes(self, minutes: int, *, changeover: int) -> int:
+        """How long each assigned therapist is busy for one booking of ``minutes``."""
+        if self.kind == self.Kind.COUPLES_BACK_TO_BACK:
+            return 2 * minutes + changeover
+        return minutes
+
+
+class ServiceDuration(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="durations")
+    minutes = models.PositiveSmallIntegerField(help_text="Per person for couples services.")
+    price = models.DecimalField(
+        "price (USD)",
+        max_digits=8,
+        decimal_places=2,
+        help_text="For the couple on couples services.",
+    )
+
+    class Meta:
+        ordering = ["service", "minutes"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "minutes"], name="unique_service_minutes"),
+            models.CheckConstraint(condition=Q(minutes__gt=0), name="duration_minutes_positive"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="duration_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.minutes} min · ${self.price}"
+
+
+class BookingQuerySet(models.QuerySet):
+    def upcoming(self):
+        return self.filter(status=Booking.Status.CONFIRMED, starts_at__gte=timezone.now())
+
+
+class Booking(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    class GenderPreference(models.TextChoices):
+        ANY = "any", "No preference"
+        FEMALE = "female", "Female therapist"
+        MALE = "male", "Male therapist"
+
+    class Pressure(models.TextChoices):
+        LIGHT = "light", "Light"
+        MEDIUM = "medium", "Medium"
+        FIRM = "firm", "Firm"
+        DEEP = "deep", "Deep"
+
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    minutes = models.PositiveSmallIntegerField(help_text="Per person for couples services.")
+    price = models.DecimalField("price (USD)", max_digits=8, decimal_places=2)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CONFIRMED)
+    late_cancellation = models.BooleanField(default=False)
+    sequence = models.PositiveIntegerField(
+        default=0, help_text="Calendar revision, raised on every reschedule."
+    )
+
+    client_name = models.CharField(max_length=120)
+    client_email = models.EmailField()
+    client_phone = models.CharField(max_length=20)
+    address_line1 = models.CharField(max_length=200)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=80)
+    state = models.CharField(max_length=2, default="GA")
+    zip_code = models.CharField(max_length=5)
+    access_notes = models.TextField(blank=True, help_text="Parking, stairs, pets, gate codes.")
+    gender_preference = models.CharField(
+        max_length=8, choices=GenderPreference.choices, default=GenderPreference.ANY
+    )
+    pressure = models.CharField(max_length=8, choices=Pressure.choices, default=Pressure.MEDIUM)
+    health_notes = models.TextField(blank=True)
+    consent_given_at = models.DateTimeField()
+
+    prescriber_name = models.CharField(max_length=120, blank=True)
+    prescriber_practice = models.CharField(max_length=160, blank=True)
+    prescriber_phone = models.CharField(max_length=20, blank=True)
+    prescribed_on = models.DateField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [
+            models.Index(fields=["starts_at"], name="booking_starts_at_idx"),
+            models.Index(fields=["client_email"], name="booking_client_email_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="booking_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def get_absolute_url(self):
+        return reverse("booking:detail", kwargs={"token": self.token})
+
+    @property
+    def client_first_name(self) -> str:
+        return self.client_name.split()[0] if self.client_name.strip() else ""
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Appointment(models.Model):
+    """One therapist's time at one booking. Overlaps are forbidden by an exclusion constraint
+    on PostgreSQL (see the ``appointment_no_overlap`` migration)."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="appointments")
+    therapist = models.ForeignKey(Therapist, on_delete=models.PROTECT, related_name="appointments")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    zip_code = models.CharField(max_length=5)
+    is_active = models.BooleanField(default=True)
+    job_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(
+                fields=["therapist", "starts_at"],
+                name="appointment_active_idx",
+                condition=Q(is_active=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.therapist} · {self.booking}"
+
+    def get_absolute_url(self):
+        return reverse("booking:job", kwargs={"token": self.job_token})

@@ -1,0 +1,42 @@
+"""The one rule for "can this therapist take this appointment?".
+
+The model method, the availability engine and the booking services all call
+``therapist_is_bookable``; ``TherapistQuerySet.bookable_on`` only narrows the rows
+loaded first and is tested never to disagree with it.
+"""
+
+from datetime import date
+
+from .geo import distance_miles
+
+
+def _valid_on(day: date, *, expires_on: date | None, starts_on: date | None = None) -> bool:
+    if expires_on is None or expires_on < day:
+        return False
+    return starts_on is None or starts_on <= day
+
+
+def therapist_is_bookable(therapist, *, on: date, modality_id: int, zip_code: str) -> bool:
+    """Active, vetted, offers the modality, serves the zip, and every credential valid on ``on``.
+
+    Reads only attributes already loaded (modalities through a prefetch), so it is pure and
+    safe to call in a loop over preloaded therapists.
+    """
+    if therapist.status != "active":
+        return False
+    if therapist.vetted_on is None or therapist.vetted_on > on:
+        return False
+    if not _valid_on(
+        on, expires_on=therapist.licence_expires_on, starts_on=therapist.licence_issued_on
+    ):
+        return False
+    if not _valid_on(
+        on, expires_on=therapist.insurance_expires_on, starts_on=therapist.insurance_starts_on
+    ):
+        return False
+    if not _valid_on(on, expires_on=therapist.background_check_valid_until):
+        return False
+    if modality_id not in {modality.id for modality in therapist.modalities.all()}:
+        return False
+    miles = distance_miles(therapist.home_zip, zip_code)
+    return miles is not None and miles <= therapist.travel_radius_miles
