@@ -71,6 +71,9 @@ class Service(models.Model):
     def get_absolute_url(self):
         return reverse("booking:service_detail", kwargs={"slug": self.slug})
 
+    def get_booking_url(self):
+        return f"{reverse('booking:book')}?service={self.slug}"
+
     @property
     def therapists_needed(self) -> int:
         return 2 if self.kind == self.Kind.COUPLES_SIDE_BY_SIDE else 1

@@ -4,10 +4,12 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from booking.selectors import service_list_active
+
 
 @require_GET
 def home(request):
-    return render(request, "home.html")
+    return render(request, "home.html", {"services": service_list_active()})
 
 
 @never_cache
