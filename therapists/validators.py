@@ -1,0 +1,30 @@
+"""Validators shared by admin forms, the booking forms and the API."""
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+
+from .geo import ZIP_PATTERN, is_known_zip
+
+
+def phone_to_e164(raw: str) -> str:
+    """Parse a US phone number as people type it and return it in E.164 (+14045550123)."""
+    try:
+        number = phonenumbers.parse(raw or "", "US")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            "Enter a valid phone number, like (404) 555-0123.", code="invalid_phone"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_phone(value: str) -> None:
+    phone_to_e164(value)
+
+
+def validate_zip_code(value: str) -> None:
+    if not ZIP_PATTERN.match(value or ""):
+        raise ValidationError("Enter a 5-digit zip code, like 30309.", code="invalid_zip")
+    if not is_known_zip(value):
+        raise ValidationError(f"We don't recognise the zip code {value}.", code="unknown_zip")
