@@ -1,11 +1,14 @@
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from .eligibility import therapist_is_bookable
+from .validators import phone_to_e164, validate_zip_code
 
 
 class Modality(models.Model):
@@ -46,6 +49,50 @@ class TherapistQuerySet(models.QuerySet):
         return queryset
 
 
+CREDENTIAL_EXPIRY_FIELDS = (
+    "licence_expires_on",
+    "insurance_expires_on",
+    "background_check_valid_until",
+)
+
+# Fields only the Vetting group (``therapists.change_credentials``) may edit.
+CREDENTIAL_FIELDS = (
+    "status",
+    "licence_number",
+    "licence_issuer",
+    "licence_issued_on",
+    "licence_expires_on",
+    "insurance_carrier",
+    "insurance_policy_number",
+    "insurance_coverage",
+    "insurance_starts_on",
+    "insurance_expires_on",
+    "background_check_provider",
+    "background_check_passed_on",
+    "background_check_valid_until",
+    "vetted_by",
+    "vetted_on",
+)
+
+DATE_ORDER_CHECKS = (
+    (
+        "licence_issued_on",
+        "licence_expires_on",
+        "The licence expiry date can't be before its issue date.",
+    ),
+    (
+        "insurance_starts_on",
+        "insurance_expires_on",
+        "The insurance expiry date can't be before its start date.",
+    ),
+    (
+        "background_check_passed_on",
+        "background_check_valid_until",
+        "The background check can't be valid until a date before it was passed.",
+    ),
+)
+
+
 class Therapist(models.Model):
     class Status(models.TextChoices):
         APPLICANT = "applicant", "Applicant"
@@ -70,7 +117,7 @@ class Therapist(models.Model):
     gender = models.CharField(max_length=12, choices=Gender.choices)
     modalities = models.ManyToManyField(Modality, related_name="therapists", blank=True)
     years_experience = models.PositiveSmallIntegerField(default=0)
-    home_zip = models.CharField("home base zip code", max_length=5)
+    home_zip = models.CharField("home base zip code", max_length=5, validators=[validate_zip_code])
     travel_radius_miles = models.PositiveSmallIntegerField(default=15)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.APPLICANT)
 
@@ -106,9 +153,13 @@ class Therapist(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TherapistQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["display_name"]
+        permissions = [
+            ("change_credentials", "Can change licence, insurance, background check and status"),
+        ]
 
     def __str__(self):
         return self.display_name
@@ -116,12 +167,35 @@ class Therapist(models.Model):
     def get_absolute_url(self):
         return reverse("therapists:detail", kwargs={"slug": self.slug})
 
+    def clean(self):
+        errors = {}
+        if self.phone:
+            try:
+                self.phone = phone_to_e164(self.phone)
+            except ValidationError as error:
+                errors["phone"] = error
+        for start_field, end_field, message in DATE_ORDER_CHECKS:
+            start, end = getattr(self, start_field), getattr(self, end_field)
+            if start and end and end < start:
+                errors[end_field] = ValidationError(message, code="date_order")
+        if errors:
+            raise ValidationError(errors)
+
     def is_bookable(self, *, on: date, modality_id: int, zip_code: str) -> bool:
         return therapist_is_bookable(self, on=on, modality_id=modality_id, zip_code=zip_code)
 
     @property
     def initials(self) -> str:
         return f"{self.first_name[:1]}{self.last_name[:1]}".upper()
+
+    @property
+    def earliest_credential_expiry(self) -> date | None:
+        """The first of the licence, insurance and background check expiries, None if any
+        of them is missing (a missing credential is worse than an expiring one)."""
+        expiries = [getattr(self, field) for field in CREDENTIAL_EXPIRY_FIELDS]
+        if None in expiries:
+            return None
+        return min(expiries)
 
 
 class WorkingHours(models.Model):
@@ -152,6 +226,12 @@ class WorkingHours(models.Model):
     def __str__(self):
         return f"{self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
 
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError(
+                {"ends_at": "The end time must be after the start time."}, code="end_before_start"
+            )
+
 
 class TimeOff(models.Model):
     therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="time_off")
@@ -171,3 +251,9 @@ class TimeOff(models.Model):
 
     def __str__(self):
         return f"{self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError(
+                {"ends_at": "Time off must end after it starts."}, code="end_before_start"
+            )

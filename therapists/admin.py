@@ -1,0 +1,243 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    CREDENTIAL_EXPIRY_FIELDS,
+    CREDENTIAL_FIELDS,
+    Modality,
+    Therapist,
+    TimeOff,
+    WorkingHours,
+)
+from .services import therapist_activate, therapist_offboard, therapist_pause
+from .validators import phone_to_e164
+
+CREDENTIAL_LABELS = {
+    "licence_expires_on": "Licence",
+    "insurance_expires_on": "Insurance",
+    "background_check_valid_until": "Background check",
+}
+
+
+@admin.register(Modality)
+class ModalityAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "order"]
+    list_editable = ["order"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+class WorkingHoursFormSet(BaseInlineFormSet):
+    """Rejects two windows on the same weekday that overlap, across the whole inline."""
+
+    def clean(self):
+        super().clean()
+        windows = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or form.errors:
+                continue
+            if None in (data.get("weekday"), data.get("starts_at"), data.get("ends_at")):
+                continue
+            windows.append((data["weekday"], data["starts_at"], data["ends_at"], form))
+        windows.sort(key=lambda window: window[:2])
+        # Sorted by start, a window overlaps if it starts before the latest end seen so far
+        # on its weekday.
+        reaching_furthest = {}
+        for weekday, starts_at, ends_at, form in windows:
+            previous = reaching_furthest.get(weekday)
+            if previous and starts_at < previous[1]:
+                day = WorkingHours.Weekday(weekday).label
+                form.add_error(
+                    "starts_at",
+                    f"This overlaps the other {day} window, "
+                    f"{previous[0]:%H:%M}–{previous[1]:%H:%M}. "
+                    "Change the times or merge the two windows.",
+                )
+            if not previous or ends_at > previous[1]:
+                reaching_furthest[weekday] = (starts_at, ends_at)
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    formset = WorkingHoursFormSet
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+
+
+class CredentialExpiryFilter(admin.SimpleListFilter):
+    title = "credentials"
+    parameter_name = "credentials"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("expiring", "Expiring soon"),
+            ("expired", "Expired"),
+            ("missing", "Missing"),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        soon = today + timedelta(days=settings.CREDENTIAL_WARNING_DAYS)
+        expired = Q()
+        expiring = Q()
+        missing = Q()
+        for field in CREDENTIAL_EXPIRY_FIELDS:
+            expired |= Q(**{f"{field}__lt": today})
+            expiring |= Q(**{f"{field}__range": (today, soon)})
+            missing |= Q(**{f"{field}__isnull": True})
+        match self.value():
+            case "expiring":
+                return queryset.filter(expiring).exclude(expired)
+            case "expired":
+                return queryset.filter(expired)
+            case "missing":
+                return queryset.filter(missing)
+        return queryset
+
+
+@admin.register(Therapist)
+class TherapistAdmin(SimpleHistoryAdmin):
+    list_display = ["display_name", "status", "modality_list", "credential_expiry"]
+    list_filter = ["status", "modalities", CredentialExpiryFilter]
+    search_fields = [
+        "display_name",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "licence_number",
+    ]
+    prepopulated_fields = {"slug": ["display_name"]}
+    inlines = [WorkingHoursInline, TimeOffInline]
+    actions = ["activate", "pause", "offboard"]
+    filter_horizontal = ["modalities"]
+    fieldsets = [
+        (
+            "Profile",
+            {
+                "fields": [
+                    ("first_name", "last_name"),
+                    ("display_name", "slug"),
+                    ("email", "phone"),
+                    "gender",
+                    ("photo", "photo_alt"),
+                    "bio",
+                    "years_experience",
+                    "modalities",
+                ]
+            },
+        ),
+        ("Service area", {"fields": ["home_zip", "travel_radius_miles"]}),
+        ("Status and vetting", {"fields": ["status", ("vetted_by", "vetted_on")]}),
+        (
+            "Massage licence",
+            {
+                "fields": [
+                    ("licence_number", "licence_issuer"),
+                    ("licence_issued_on", "licence_expires_on"),
+                ]
+            },
+        ),
+        (
+            "Liability insurance",
+            {
+                "fields": [
+                    ("insurance_carrier", "insurance_policy_number"),
+                    "insurance_coverage",
+                    ("insurance_starts_on", "insurance_expires_on"),
+                ]
+            },
+        ),
+        (
+            "Background check",
+            {
+                "fields": [
+                    "background_check_provider",
+                    ("background_check_passed_on", "background_check_valid_until"),
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("modalities")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.has_change_credentials_permission(request):
+            readonly += CREDENTIAL_FIELDS
+        return readonly
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # Phones are stored in E.164, so "(404) 555-0123" must also find "+14045550123".
+        try:
+            phone = phone_to_e164(search_term)
+        except ValidationError:
+            return found, may_have_duplicates
+        return found | queryset.filter(phone=phone), may_have_duplicates
+
+    def has_change_credentials_permission(self, request) -> bool:
+        return request.user.has_perm("therapists.change_credentials")
+
+    @admin.display(description="modalities")
+    def modality_list(self, therapist):
+        return ", ".join(modality.name for modality in therapist.modalities.all())
+
+    @admin.display(description="first credential to expire")
+    def credential_expiry(self, therapist):
+        today = timezone.localdate()
+        expiries = [
+            (getattr(therapist, field), label) for field, label in CREDENTIAL_LABELS.items()
+        ]
+        missing = [label for expires_on, label in expiries if expires_on is None]
+        if missing:
+            return _warning(f"Missing: {', '.join(missing).lower()}")
+        expires_on, label = min(expiries)
+        if expires_on < today:
+            return _warning(f"{label} expired {expires_on:%b %-d, %Y}")
+        days_left = (expires_on - today).days
+        if days_left <= settings.CREDENTIAL_WARNING_DAYS:
+            return _warning(f"{label} expires {expires_on:%b %-d, %Y} (in {days_left} days)")
+        return f"{label} · {expires_on:%b %-d, %Y}"
+
+    @admin.action(description="Activate selected therapists", permissions=["change_credentials"])
+    def activate(self, request, queryset):
+        self._change_status(request, queryset, therapist_activate, "activated")
+
+    @admin.action(description="Pause selected therapists", permissions=["change_credentials"])
+    def pause(self, request, queryset):
+        self._change_status(request, queryset, therapist_pause, "paused")
+
+    @admin.action(description="Offboard selected therapists", permissions=["change_credentials"])
+    def offboard(self, request, queryset):
+        self._change_status(request, queryset, therapist_offboard, "offboarded")
+
+    def _change_status(self, request, queryset, service, done):
+        changed = []
+        for therapist in queryset:
+            try:
+                service(therapist=therapist, by=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                changed.append(str(therapist))
+        if changed:
+            self.message_user(request, f"{', '.join(changed)}: {done}.", messages.SUCCESS)
+
+
+def _warning(text):
+    return format_html('<strong style="color: #ba2121">⚠ {}</strong>', text)

@@ -1,0 +1,23 @@
+"""Reads for the public directory."""
+
+from datetime import date
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import Therapist
+
+
+def therapist_list_public(*, day: date) -> QuerySet[Therapist]:
+    """Therapists we could send on ``day``: active, vetted and every credential valid.
+
+    No zip code or modality applies to the directory, so the SQL prefilter
+    ``bookable_on`` is the whole rule here (it is the predicate minus those two checks).
+    Modalities are prefetched so the page costs two queries however long the list is.
+    """
+    return Therapist.objects.bookable_on(day).prefetch_related("modalities")
+
+
+def therapist_get_public(*, slug: str, day: date) -> Therapist:
+    """One therapist from the directory, or 404 when unknown or not bookable on ``day``."""
+    return get_object_or_404(therapist_list_public(day=day), slug=slug)
