@@ -1,0 +1,281 @@
+"""The availability engine: which start times can we offer, and who can take them.
+
+A pure function over preloaded rows: it never touches the database, so it is fast and unit
+tested on plain data. ``booking.selectors`` loads its inputs; ``booking.services`` calls it again
+under lock before every insert.
+
+Time is handled in integer UTC minutes. Candidate start times are laid on the local wall-clock
+grid (every ``step_minutes`` from local midnight) for each local day, so daylight-saving Sundays
+get exactly the wall-clock times that exist that day: no missing or doubled slots.
+
+Travel. Between two appointments at different addresses a therapist needs::
+
+    gap = max(minimum buffer, ceil5(straight-line miles x ROAD_FACTOR / CITY_SPEED_MPH x 60
+                                    + SETUP_MINUTES))
+
+Straight-line miles come from zip-code centroids; ``ROAD_FACTOR`` turns them into road miles,
+``CITY_SPEED_MPH`` is a metro-Atlanta average including traffic, and ``SETUP_MINUTES`` covers
+parking and carrying the table in and out. The first appointment of a day needs no inbound
+travel: therapists start from home, which their service radius already covers.
+"""
+
+import math
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from therapists.eligibility import therapist_is_bookable
+from therapists.geo import distance_miles
+
+ROAD_FACTOR = 1.3
+CITY_SPEED_MPH = 25
+SETUP_MINUTES = 15
+UNKNOWN_TRAVEL_MINUTES = 120
+MINUTES_PER_DAY = 24 * 60
+
+
+@lru_cache(maxsize=65536)
+def travel_minutes(zip_a: str, zip_b: str) -> int:
+    """Driving plus set-up time between two zip codes, rounded up to 5 minutes."""
+    miles = distance_miles(zip_a, zip_b)
+    if miles is None:
+        return UNKNOWN_TRAVEL_MINUTES
+    minutes = miles * ROAD_FACTOR / CITY_SPEED_MPH * 60 + SETUP_MINUTES
+    return 5 * math.ceil(minutes / 5)
+
+
+@lru_cache(maxsize=65536)
+def required_gap(zip_a: str, zip_b: str, *, buffer_minutes: int) -> int:
+    """Least minutes between the end of a visit at ``zip_a`` and the start of one at ``zip_b``."""
+    return max(buffer_minutes, travel_minutes(zip_a, zip_b))
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class Busy:
+    starts_at: datetime
+    ends_at: datetime
+    zip_code: str
+
+
+@dataclass
+class TherapistCalendar:
+    """One therapist's inputs: the model instance (modalities prefetched, read only by the
+    eligibility predicate), weekly hours by weekday in local time, time off and appointments."""
+
+    therapist: object
+    hours: dict[int, list[tuple[time, time]]]
+    time_off: list[tuple[datetime, datetime]]
+    busy: list[Busy]
+
+    def __post_init__(self):
+        self.busy = sorted(self.busy, key=lambda busy: busy.starts_at)
+        self._busy_minutes = [
+            (_minute(busy.starts_at), _minute(busy.ends_at), busy.zip_code) for busy in self.busy
+        ]
+        self._busy_starts = [start for start, _, _ in self._busy_minutes]
+        self._time_off_minutes = [(_minute(start), _minute(end)) for start, end in self.time_off]
+
+    def busy_near(self, first: int, last: int) -> list[tuple[int, int, str]]:
+        """Appointments (UTC minutes and zip) starting within a day either side of [first, last]."""
+        lo = bisect_left(self._busy_starts, first - MINUTES_PER_DAY)
+        hi = bisect_right(self._busy_starts, last + MINUTES_PER_DAY)
+        return self._busy_minutes[lo:hi]
+
+
+@dataclass(frozen=True)
+class SlotQuery:
+    modality_id: int
+    zip_code: str
+    busy_minutes: int
+    therapists_needed: int
+    first_day: date
+    last_day: date
+    not_before: datetime
+    last_bookable_day: date
+    step_minutes: int
+    buffer_minutes: int
+    tz: ZoneInfo
+    earliest_start: time | None = None
+    latest_start: time | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    therapist: object
+    booked_minutes: int
+    travel_miles: float
+
+    @property
+    def assignment_key(self) -> tuple:
+        """Documented policy: least booked that day, then shortest travel, then lowest id."""
+        return (self.booked_minutes, self.travel_miles, self.therapist.pk)
+
+
+def _minute(moment: datetime) -> int:
+    return int(moment.timestamp()) // 60
+
+
+def _moment(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, tz=UTC)
+
+
+def _local_minute(day: date, wall: time, tz: ZoneInfo) -> int | None:
+    """UTC minute of a local wall time, or None when that wall time does not exist (DST gap)."""
+    local = datetime.combine(day, wall, tzinfo=tz)
+    utc = local.astimezone(UTC)
+    if utc.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return _minute(utc)
+
+
+@lru_cache(maxsize=8192)
+def _window_minute(day: date, wall: time, tz: ZoneInfo) -> int:
+    return _minute(datetime.combine(day, wall, tzinfo=tz))
+
+
+def _days(query: SlotQuery):
+    day = query.first_day
+    while day <= min(query.last_day, query.last_bookable_day):
+        yield day
+        day += timedelta(days=1)
+
+
+def _grid(query: SlotQuery, day: date) -> list[int]:
+    """Start times (UTC minutes) on the local step grid of ``day`` that the query allows."""
+    not_before = _minute(query.not_before)
+    starts = []
+    for wall_minute in range(0, MINUTES_PER_DAY, query.step_minutes):
+        wall = time(wall_minute // 60, wall_minute % 60)
+        if query.earliest_start and wall < query.earliest_start:
+            continue
+        if query.latest_start and wall > query.latest_start:
+            continue
+        minute = _local_minute(day, wall, query.tz)
+        if minute is not None and minute >= not_before:
+            starts.append(minute)
+    return starts
+
+
+def _open_intervals(calendar: TherapistCalendar, query: SlotQuery, day: date) -> list[tuple]:
+    """Closed intervals [a, b] of UTC minutes where a session may start on ``day``."""
+    length = query.busy_minutes
+    windows = sorted(
+        (_window_minute(day, start, query.tz), _window_minute(day, end, query.tz))
+        for start, end in calendar.hours.get(day.weekday(), ())
+    )
+    merged: list[list[int]] = []
+    for start, end in windows:
+        # Touching or overlapping windows are one stretch of work: 9-1 and 1-5 is 9-5.
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    allowed = [(start, end - length) for start, end in merged if end - length >= start]
+    if not allowed:
+        return []
+
+    window_first = min(first for first, _ in allowed)
+    window_last = max(last for _, last in allowed)
+    forbidden = [
+        (off_start - length, off_end)
+        for off_start, off_end in calendar._time_off_minutes
+        if off_end > window_first and off_start - length < window_last
+    ]
+    for busy_start, busy_end, busy_zip in calendar.busy_near(window_first, window_last):
+        gap = required_gap(busy_zip, query.zip_code, buffer_minutes=query.buffer_minutes)
+        lo, hi = busy_start - gap - length, busy_end + gap
+        if hi > window_first and lo < window_last:
+            forbidden.append((lo, hi))
+
+    # A start s is blocked by (lo, hi) when lo < s < hi: keep s <= lo and s >= hi.
+    for lo, hi in forbidden:
+        carved = []
+        for first, last in allowed:
+            if first <= min(last, lo):
+                carved.append((first, min(last, lo)))
+            if max(first, hi) <= last:
+                carved.append((max(first, hi), last))
+        allowed = carved
+    return allowed
+
+
+def _free_starts(calendar: TherapistCalendar, query: SlotQuery, day: date, grid: list[int]):
+    for first, last in _open_intervals(calendar, query, day):
+        yield from grid[bisect_left(grid, first) : bisect_right(grid, last)]
+
+
+def _eligible(calendar: TherapistCalendar, query: SlotQuery, day: date) -> bool:
+    return therapist_is_bookable(
+        calendar.therapist, on=day, modality_id=query.modality_id, zip_code=query.zip_code
+    )
+
+
+def _eligible_days(calendar: TherapistCalendar, query: SlotQuery, days: list[date]) -> set[date]:
+    """Days of the range on which the therapist is bookable.
+
+    Every condition of the predicate is either constant or holds on one unbroken run of dates
+    (vetted since, licence/insurance/background check valid from-to), so when it holds on the
+    first and last day it holds on every day between; otherwise ask it day by day.
+    """
+    if not days:
+        return set()
+    if _eligible(calendar, query, days[0]) and _eligible(calendar, query, days[-1]):
+        return set(days)
+    return {day for day in days if _eligible(calendar, query, day)}
+
+
+def open_slots(query: SlotQuery, calendars: list[TherapistCalendar]) -> list[Slot]:
+    """Every start time on the grid where enough distinct therapists are free."""
+    days = list(_days(query))
+    eligible = {id(calendar): _eligible_days(calendar, query, days) for calendar in calendars}
+    slots = []
+    for day in days:
+        grid = _grid(query, day)
+        if not grid:
+            continue
+        free = Counter()
+        for calendar in calendars:
+            if day in eligible[id(calendar)]:
+                # A set: overlapping working-hours windows must not count one therapist twice.
+                free.update(set(_free_starts(calendar, query, day, grid)))
+        slots.extend(
+            Slot(_moment(minute), _moment(minute + query.busy_minutes))
+            for minute in sorted(free)
+            if free[minute] >= query.therapists_needed
+        )
+    return slots
+
+
+def free_candidates(
+    query: SlotQuery, calendars: list[TherapistCalendar], starts_at: datetime
+) -> list[Candidate]:
+    """Therapists who can take a session starting at ``starts_at``, best assignment first."""
+    start = _minute(starts_at)
+    day = starts_at.astimezone(query.tz).date()
+    if not query.first_day <= day <= min(query.last_day, query.last_bookable_day):
+        return []
+    if start not in _grid(query, day):
+        return []
+    candidates = []
+    for calendar in calendars:
+        if not _eligible(calendar, query, day):
+            continue
+        if not any(first <= start <= last for first, last in _open_intervals(calendar, query, day)):
+            continue
+        same_day = [b for b in calendar.busy if b.starts_at.astimezone(query.tz).date() == day]
+        booked = sum(_minute(b.ends_at) - _minute(b.starts_at) for b in same_day)
+        before = [b for b in same_day if b.ends_at <= starts_at]
+        origin = max(before, key=lambda b: b.ends_at).zip_code if before else None
+        origin = origin or calendar.therapist.home_zip
+        miles = distance_miles(origin, query.zip_code)
+        candidates.append(Candidate(calendar.therapist, booked, miles or 0.0))
+    return sorted(candidates, key=lambda candidate: candidate.assignment_key)

@@ -1,0 +1,209 @@
+"""Double booking is impossible: the service layer's locks under real concurrency, and the
+PostgreSQL exclusion constraint behind them."""
+
+import threading
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from booking.models import Appointment, Booking, Service
+from booking.services import SlotTaken, booking_create
+from tests.factories import (
+    AppointmentFactory,
+    BookingFactory,
+    ModalityFactory,
+    ServiceFactory,
+    TherapistFactory,
+)
+
+ATLANTA = ZoneInfo("America/New_York")
+TODAY = date(2026, 12, 1)
+DAY = date(2026, 12, 3)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=ATLANTA)
+
+
+@pytest.fixture(autouse=True)
+def _tuesday_morning(time_machine):
+    time_machine.move_to(at(TODAY, 8), tick=False)
+
+
+def race(calls) -> list:
+    """Run every call at the same moment, each in its own thread and database connection, and
+    return what each one returned or raised."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except Exception as exc:  # whatever escapes is what the test inspects
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a booking never finished"
+    return outcomes
+
+
+def booking_call(service, starts_at, email, client_details):
+    def call():
+        return booking_create(
+            service=service,
+            minutes=60,
+            starts_at=starts_at,
+            **client_details | {"client_email": email},
+        )
+
+    return call
+
+
+def active_at(starts_at) -> list[Appointment]:
+    return list(Appointment.objects.active().filter(starts_at=starts_at))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_clients_racing_for_the_last_free_therapist_get_one_booking(client_details):
+    swedish = ServiceFactory(name="Swedish", modality=ModalityFactory(name="Swedish"))
+    free = TherapistFactory(modalities=[swedish.modality], hours="all")
+    already_busy = TherapistFactory(modalities=[swedish.modality], hours="all")
+    earlier = AppointmentFactory(
+        therapist=already_busy, booking=BookingFactory(service=swedish, starts_at=at(DAY, 10))
+    )
+    calls = [
+        booking_call(swedish, at(DAY, 10), f"client{n}@example.com", client_details)
+        for n in range(20)
+    ]
+
+    outcomes = race(calls)
+
+    won = [outcome for outcome in outcomes if isinstance(outcome, Booking)]
+    lost = [outcome for outcome in outcomes if isinstance(outcome, SlotTaken)]
+    assert (len(won), len(lost)) == (1, 19), outcomes
+    [winner] = won
+    assert {(a.therapist_id, a.booking_id) for a in active_at(at(DAY, 10))} == {
+        (already_busy.pk, earlier.booking_id),
+        (free.pk, winner.pk),
+    }
+    assert Booking.objects.filter(client_email__startswith="client").count() == 1
+    assert Appointment.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_side_by_side_couple_is_never_half_booked_when_racing_single_clients(client_details):
+    swedish = ServiceFactory(name="Swedish", modality=ModalityFactory(name="Swedish"))
+    couples = ServiceFactory(
+        name="Couples", modality=swedish.modality, kind=Service.Kind.COUPLES_SIDE_BY_SIDE
+    )
+    therapists = {TherapistFactory(modalities=[swedish.modality], hours="all").pk for _ in range(2)}
+
+    # Each round is a fresh race: which client gets the therapists' locks first varies.
+    for hour in (10, 13, 16):
+        starts_at = at(DAY, hour)
+        couple = booking_call(couples, starts_at, f"couple{hour}@example.com", client_details)
+        singles = [
+            booking_call(swedish, starts_at, f"single{hour}-{n}@example.com", client_details)
+            for n in range(4)
+        ]
+
+        couple_outcome, *single_outcomes = race([couple, *singles])
+
+        assert all(isinstance(o, Booking | SlotTaken) for o in single_outcomes), single_outcomes
+        couple_rows = Appointment.objects.filter(booking__client_email=f"couple{hour}@example.com")
+        if isinstance(couple_outcome, Booking):
+            assert couple_rows.filter(is_active=True).count() == 2
+            assert {row.therapist_id for row in couple_rows.filter(is_active=True)} == therapists
+        else:
+            assert isinstance(couple_outcome, SlotTaken), couple_outcome
+            assert not couple_rows.exists()
+            assert not Booking.objects.filter(client_email=f"couple{hour}@example.com").exists()
+        # Two therapists, enough demand: both end up booked, never more.
+        assert sorted(a.therapist_id for a in active_at(starts_at)) == sorted(therapists)
+
+
+@pytest.mark.django_db
+def test_a_stale_read_still_cannot_double_book(client_details, monkeypatch):
+    swedish = ServiceFactory(name="Swedish", modality=ModalityFactory(name="Swedish"))
+    therapist = TherapistFactory(modalities=[swedish.modality], hours="all")
+    AppointmentFactory(
+        therapist=therapist, booking=BookingFactory(service=swedish, starts_at=at(DAY, 10))
+    )
+    # As if another transaction committed between our re-check and our insert.
+    monkeypatch.setattr("booking.services._therapists_assign", lambda **kwargs: [therapist])
+
+    with pytest.raises(SlotTaken):
+        booking_call(swedish, at(DAY, 10, 30), "late@example.com", client_details)()
+
+    assert not Booking.objects.filter(client_email="late@example.com").exists()
+    assert Appointment.objects.count() == 1
+
+
+# The exclusion constraint, written to directly -----------------------------------------------
+
+
+@pytest.fixture
+def therapist():
+    return TherapistFactory()
+
+
+def appointment(therapist, starts_at, minutes=60, *, is_active=True) -> Appointment:
+    return Appointment.objects.create(
+        booking=BookingFactory(starts_at=starts_at),
+        therapist=therapist,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        zip_code="30303",
+        is_active=is_active,
+    )
+
+
+def assert_refused_by_the_database(therapist, starts_at) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        appointment(therapist, starts_at)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "second_start",
+    [at(DAY, 10), at(DAY, 10, 30), at(DAY, 9, 30), at(DAY, 11, 15), at(DAY, 8, 45)],
+    ids=["same time", "overlapping", "ending inside", "15 min after", "15 min before"],
+)
+def test_the_database_refuses_overlaps_and_gaps_under_the_buffer(therapist, second_start):
+    appointment(therapist, at(DAY, 10))
+
+    assert_refused_by_the_database(therapist, second_start)
+
+    assert Appointment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_database_allows_exactly_the_buffer_and_other_therapists(therapist):
+    appointment(therapist, at(DAY, 10))
+
+    appointment(therapist, at(DAY, 11, 30))
+    appointment(therapist, at(DAY, 8, 30))
+    appointment(TherapistFactory(), at(DAY, 10))
+
+    assert Appointment.objects.filter(therapist=therapist).count() == 3
+
+
+@pytest.mark.django_db
+def test_an_inactive_appointment_never_conflicts(therapist):
+    released = appointment(therapist, at(DAY, 10), is_active=False)
+
+    appointment(therapist, at(DAY, 10))
+    appointment(therapist, at(DAY, 10, 30), is_active=False)
+
+    released.is_active = True
+    with pytest.raises(IntegrityError), transaction.atomic():
+        released.save(update_fields=["is_active"])
