@@ -239,3 +239,65 @@ class Appointment(models.Model):
 
     def get_absolute_url(self):
         return reverse("booking:job", kwargs={"token": self.job_token})
+
+
+class Notification(models.Model):
+    """One email to send: the outbox row written in the same transaction as the change that
+    causes it, and sent by a Celery task after commit (see ``booking.notifications``)."""
+
+    class Kind(models.TextChoices):
+        CLIENT_CONFIRMATION = "client_confirmation", "Client: booking confirmed"
+        CLIENT_RESCHEDULED = "client_rescheduled", "Client: booking rescheduled"
+        CLIENT_CANCELLED = "client_cancelled", "Client: booking cancelled"
+        CLIENT_REMINDER = "client_reminder", "Client: reminder"
+        THERAPIST_ASSIGNED = "therapist_assigned", "Therapist: new job"
+        THERAPIST_RESCHEDULED = "therapist_rescheduled", "Therapist: job rescheduled"
+        THERAPIST_CANCELLED = "therapist_cancelled", "Therapist: job cancelled"
+        STAFF_BOOKING_CREATED = "staff_booking_created", "Staff: new booking"
+        STAFF_BOOKING_RESCHEDULED = "staff_booking_rescheduled", "Staff: booking rescheduled"
+        STAFF_BOOKING_CANCELLED = "staff_booking_cancelled", "Staff: booking cancelled"
+        MANAGE_LINKS = "manage_links", "Client: links to their bookings"
+        CREDENTIAL_DIGEST = "credential_digest", "Staff: expiring credentials"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Not needed any more"
+
+    # Null for messages about no single booking (the links email, the staff digest).
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        help_text="The therapist's appointment, for therapist messages.",
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    recipient = models.EmailField()
+    # Makes a message that must go out once at most (a reminder, a day's digest) unique.
+    dedupe_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="notification_unsent_idx",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.recipient}"

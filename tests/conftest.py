@@ -1,5 +1,7 @@
+import contextlib
 import uuid
 
+import kombu.exceptions
 import pytest
 
 
@@ -20,3 +22,39 @@ def _isolated_cache(settings):
         name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
         for name, config in settings.CACHES.items()
     }
+
+
+@pytest.fixture(scope="session")
+def celery_test_queue(worker_id):
+    """A queue of this test process's own, so parallel processes sharing the test broker never
+    take each other's tasks. Producers route to it as the default queue; the in-process worker
+    (``celery_worker`` in tests/booking/conftest.py) consumes only it."""
+    from spatheory.celery import app
+
+    name = f"test-{worker_id}-{uuid.uuid4().hex[:12]}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = name
+    app.amqp.queues.select_add(name)
+    yield name
+    app.conf.task_default_queue = previous
+    if app.conf.broker_url.startswith("redis"):
+        with (
+            contextlib.suppress(OSError, kombu.exceptions.OperationalError),
+            app.connection_for_write() as conn,
+        ):
+            # Declared again on this channel so kombu knows its bindings and removes them too.
+            queue = app.amqp.queues[name].bind(conn.default_channel)
+            queue.declare()
+            queue.delete()
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_unless_worker(request, celery_test_queue):
+    """Tasks run inline unless the test starts a real worker, so no test leaves messages
+    waiting in the broker."""
+    from spatheory.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = "celery_worker" not in request.fixturenames
+    yield
+    app.conf.task_always_eager = previous

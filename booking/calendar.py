@@ -1,0 +1,82 @@
+"""The calendar invite (.ics) for a booking, attached to client emails and offered as the
+"add to calendar" download."""
+
+from datetime import date
+from email.utils import parseaddr
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+
+from .models import Booking
+
+UID_DOMAIN = "spatheory.com"
+METHODS = {"REQUEST", "CANCEL", "PUBLISH"}
+
+
+def booking_uid(booking: Booking) -> str:
+    """Stable for the life of the booking, so every update replaces the same calendar entry."""
+    return f"{booking.reference}@{UID_DOMAIN}"
+
+
+def booking_ics(*, booking: Booking, method: str = "REQUEST") -> bytes:
+    """An iCalendar file for ``booking``: METHOD:REQUEST to add or update the entry,
+    METHOD:CANCEL (with STATUS:CANCELLED) to remove it. Times carry TZID America/New_York with
+    its VTIMEZONE. No health notes or other private details beyond what the client gave."""
+    method = method.upper()
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, not {method!r}")
+    zone = ZoneInfo(settings.TIME_ZONE)
+    cancelled = method == "CANCEL" or booking.status == Booking.Status.CANCELLED
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//Spa Theory//Bookings//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+
+    event = Event()
+    event.add("uid", booking_uid(booking))
+    event.add("sequence", booking.sequence)
+    event.add("dtstamp", timezone.now().astimezone(ZoneInfo("UTC")))
+    event.add("dtstart", booking.starts_at.astimezone(zone))
+    event.add("dtend", booking.ends_at.astimezone(zone))
+    event.add("summary", f"{booking.service.name} · Spa Theory")
+    event.add("location", _address(booking))
+    manage_url = settings.SITE_URL + booking.get_absolute_url()
+    event.add(
+        "description",
+        f"Your at-home massage, booking {booking.reference}.\n"
+        f"See, reschedule or cancel it: {manage_url}",
+    )
+    event.add("url", manage_url)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+
+    organizer_name, organizer_email = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    organizer = vCalAddress(f"mailto:{organizer_email}")
+    organizer.params["cn"] = vText(organizer_name or "Spa Theory")
+    event.add("organizer", organizer)
+    attendee = vCalAddress(f"mailto:{booking.client_email}")
+    attendee.params["cn"] = vText(booking.client_name)
+    attendee.params["role"] = vText("REQ-PARTICIPANT")
+    attendee.params["partstat"] = vText("ACCEPTED")
+    event.add("attendee", attendee)
+
+    calendar.add_component(_vtimezone(settings.TIME_ZONE, booking.starts_at.astimezone(zone).year))
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+@cache
+def _vtimezone(tzid: str, year: int) -> Timezone:
+    """The zone's rules around ``year``: enough for the event, and far cheaper to build and
+    send than the full 1970-2038 history."""
+    return Timezone.from_tzid(tzid, first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1))
+
+
+def _address(booking: Booking) -> str:
+    street = ", ".join(part for part in (booking.address_line1, booking.address_line2) if part)
+    return f"{street}, {booking.city}, {booking.state} {booking.zip_code}"

@@ -1,0 +1,51 @@
+import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connection
+
+from spatheory.celery import app
+
+
+def _close_worker_connection(**kwargs):
+    # The worker thread has its own database connection; closing it after each task leaves
+    # nothing open when the test database is flushed or dropped.
+    connection.close()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, settings, celery_test_queue):
+    """A real Celery worker in a thread of this process, consuming this process's own queue on
+    the test broker, with email going to Django's locmem outbox (``mail.outbox``)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(celery_test_queue)
+    task_postrun.connect(_close_worker_connection, weak=False)
+    try:
+        with start_worker(
+            app,
+            pool="solo",
+            perform_ping_check=False,
+            queues=[celery_test_queue],
+            loglevel="WARNING",
+            shutdown_timeout=15,
+        ) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(_close_worker_connection)
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(celery_test_queue)
+
+
+@pytest.fixture
+def client_details():
+    """Valid client arguments for ``booking_create`` (downtown Atlanta, consent given); tests
+    override one at a time with ``client_details | {...}``."""
+    return {
+        "client_name": "Ada Lovelace",
+        "client_email": "ada@example.com",
+        "client_phone": "(404) 555-0123",
+        "address_line1": "100 Peachtree St NW",
+        "city": "Atlanta",
+        "zip_code": "30303",
+        "consent": True,
+    }

@@ -1,0 +1,517 @@
+"""The outbox without a worker: what is written, what each message says, claiming, retries,
+the sweep and the beat jobs. Tasks run inline here; tests with a real worker are in
+test_notifications_worker.py."""
+
+import smtplib
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from django.db import transaction
+from django.utils import timezone
+from icalendar import Calendar
+
+from booking import notifications
+from booking.calendar import booking_ics
+from booking.emails import local_when
+from booking.models import Booking, Notification
+from booking.notifications import (
+    credential_digest_queue,
+    notification_send_now,
+    notification_sweep_run,
+    notify_booking_cancelled,
+    notify_booking_created,
+    notify_booking_rescheduled,
+    notify_manage_links,
+    reminders_queue,
+)
+from tests.factories import AppointmentFactory, BookingFactory, ServiceFactory, TherapistFactory
+
+pytestmark = pytest.mark.django_db
+
+Kind = Notification.Kind
+Status = Notification.Status
+ATLANTA = ZoneInfo("America/New_York")
+HEALTH = "Recovering from a left rotator cuff tear"
+
+
+def make_booking(therapist=None, **kwargs):
+    """A confirmed booking on Tue, Dec 1 2026 at 2:00 pm Atlanta time with one therapist."""
+    starts_at = kwargs.pop("starts_at", datetime(2026, 12, 1, 14, 0, tzinfo=ATLANTA))
+    booking = BookingFactory(
+        service=kwargs.pop("service", None) or ServiceFactory(name="Swedish massage"),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=60),
+        client_name="Ada Lovelace",
+        client_email="ada@example.com",
+        health_notes=HEALTH,
+        access_notes="Gate code 4412",
+        city="Decatur",
+        zip_code="30030",
+        **kwargs,
+    )
+    AppointmentFactory(booking=booking, therapist=therapist or TherapistFactory())
+    return booking
+
+
+def send_all():
+    for pk in Notification.objects.filter(status=Status.PENDING).values_list("pk", flat=True):
+        notification_send_now(notification_id=pk)
+
+
+def messages_by_kind():
+    by_id = {m.extra_headers["X-Spa-Theory-Notification"]: m for m in mail.outbox}
+    return {n.kind: by_id[str(n.pk)] for n in Notification.objects.all() if str(n.pk) in by_id}
+
+
+def ics_event(message):
+    [(filename, content, mimetype)] = message.attachments
+    assert filename.endswith(".ics")
+    assert mimetype.startswith("text/calendar")
+    calendar = Calendar.from_ical(content)
+    [event] = calendar.walk("VEVENT")
+    return calendar, event
+
+
+@pytest.fixture
+def booking():
+    return make_booking(therapist=TherapistFactory(email="tess@example.com"))
+
+
+def test_a_new_booking_writes_one_row_per_message_in_the_callers_transaction(booking):
+    with transaction.atomic():
+        notify_booking_created(booking=booking)
+        rows = {(n.kind, n.recipient, n.status) for n in Notification.objects.all()}
+    assert rows == {
+        (Kind.CLIENT_CONFIRMATION, "ada@example.com", Status.PENDING),
+        (Kind.THERAPIST_ASSIGNED, "tess@example.com", Status.PENDING),
+        (Kind.STAFF_BOOKING_CREATED, "bookings@spatheory.com", Status.PENDING),
+    }
+
+
+def test_a_rolled_back_booking_change_leaves_no_message(booking):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        notify_booking_created(booking=booking)
+        raise RuntimeError("the booking failed")
+    assert not Notification.objects.exists()
+
+
+def test_rows_are_published_only_after_commit(booking, django_capture_on_commit_callbacks):
+    with (
+        mock.patch.object(notifications, "notification_publish") as publish,
+        django_capture_on_commit_callbacks(execute=True),
+        transaction.atomic(),
+    ):
+        rows = notify_booking_created(booking=booking)
+        publish.assert_not_called()
+    publish.assert_called_once_with(ids=[row.pk for row in rows])
+
+
+def test_the_confirmation_reads_well_in_atlanta_time_and_links_to_the_booking(booking, settings):
+    notify_booking_created(booking=booking)
+    send_all()
+    message = messages_by_kind()[Kind.CLIENT_CONFIRMATION]
+    html = message.alternatives[0][0]
+    link = f"{settings.SITE_URL}/booking/{booking.token}/"
+    assert message.to == ["ada@example.com"]
+    assert message.from_email == settings.DEFAULT_FROM_EMAIL
+    assert "Tue, Dec 1 · 2:00 pm" in message.subject
+    for body in (message.body, html):
+        assert "Hi Ada" in body
+        assert "Tue, Dec 1 · 2:00 pm to 3:00 pm" in body
+        assert link in body
+        assert booking.reference in body
+    assert html.lstrip().startswith("<!doctype html>")
+
+
+def test_the_confirmation_invite_is_a_calendar_request_in_atlanta_time(booking):
+    notify_booking_created(booking=booking)
+    send_all()
+    calendar, event = ics_event(messages_by_kind()[Kind.CLIENT_CONFIRMATION])
+    assert calendar["method"] == "REQUEST"
+    assert str(event["uid"]) == f"{booking.reference}@spatheory.com"
+    assert event["sequence"] == 0
+    assert event["status"] == "CONFIRMED"
+    assert event["dtstart"].params["TZID"] == "America/New_York"
+    assert event["dtstart"].dt == datetime(2026, 12, 1, 14, 0, tzinfo=ATLANTA)
+    assert event["dtend"].dt == datetime(2026, 12, 1, 15, 0, tzinfo=ATLANTA)
+    [vtimezone] = calendar.walk("VTIMEZONE")
+    assert vtimezone["tzid"] == "America/New_York"
+
+
+def test_a_reschedule_updates_the_same_calendar_entry_with_a_higher_sequence(booking):
+    notify_booking_created(booking=booking)
+    booking.starts_at += timedelta(days=1, hours=1)
+    booking.ends_at += timedelta(days=1, hours=1)
+    booking.sequence = 1
+    booking.save()
+    booking.appointments.update(starts_at=booking.starts_at, ends_at=booking.ends_at)
+    notify_booking_rescheduled(booking=booking)
+    send_all()
+    sent = messages_by_kind()
+    calendar, event = ics_event(sent[Kind.CLIENT_RESCHEDULED])
+    assert calendar["method"] == "REQUEST"
+    assert str(event["uid"]) == f"{booking.reference}@spatheory.com"
+    assert event["sequence"] == 1
+    assert event["dtstart"].dt == datetime(2026, 12, 2, 15, 0, tzinfo=ATLANTA)
+    assert "Wed, Dec 2 · 3:00 pm" in sent[Kind.CLIENT_RESCHEDULED].body
+    assert "Wed, Dec 2 · 3:00 pm" in sent[Kind.THERAPIST_RESCHEDULED].body
+    assert "Rescheduled" in sent[Kind.STAFF_BOOKING_RESCHEDULED].subject
+
+
+def test_a_cancellation_removes_the_calendar_entry_and_tells_everyone(booking):
+    booking.status = Booking.Status.CANCELLED
+    booking.save()
+    booking.appointments.update(is_active=False)
+    notify_booking_cancelled(booking=booking)
+    send_all()
+    sent = messages_by_kind()
+    assert set(sent) == {
+        Kind.CLIENT_CANCELLED,
+        Kind.THERAPIST_CANCELLED,
+        Kind.STAFF_BOOKING_CANCELLED,
+    }
+    calendar, event = ics_event(sent[Kind.CLIENT_CANCELLED])
+    assert calendar["method"] == "CANCEL"
+    assert event["status"] == "CANCELLED"
+    assert str(event["uid"]) == f"{booking.reference}@spatheory.com"
+    assert sent[Kind.THERAPIST_CANCELLED].to == ["tess@example.com"]
+    assert "cancelled" in sent[Kind.THERAPIST_CANCELLED].body
+
+
+def test_the_therapist_gets_time_area_service_and_a_private_job_link(booking, settings):
+    notify_booking_created(booking=booking)
+    send_all()
+    message = messages_by_kind()[Kind.THERAPIST_ASSIGNED]
+    appointment = booking.appointments.get()
+    assert message.to == ["tess@example.com"]
+    assert message.subject == "New job: Tue, Dec 1 · 2:00 pm, Decatur 30030"
+    for body in (message.body, message.alternatives[0][0]):
+        assert "Swedish massage" in body
+        assert f"{settings.SITE_URL}/jobs/{appointment.job_token}/" in body
+        assert "100 Peachtree" not in body  # the street address is on the job page only
+        assert "Gate code" not in body
+    assert not message.attachments
+
+
+def test_staff_hear_of_every_new_booking_at_the_configured_address(booking, settings):
+    settings.STAFF_ALERT_EMAIL = "desk@example.com"
+    notify_booking_created(booking=booking)
+    send_all()
+    message = messages_by_kind()[Kind.STAFF_BOOKING_CREATED]
+    assert message.to == ["desk@example.com"]
+    assert message.subject == f"New booking {booking.reference}: Tue, Dec 1 · 2:00 pm"
+    assert "Ada Lovelace" in message.body
+
+
+def test_no_email_of_any_kind_carries_health_notes(booking):
+    notify_booking_created(booking=booking)
+    notify_booking_rescheduled(booking=booking)
+    with transaction.atomic():
+        notifications.notify_reminder(booking=booking)
+    notify_manage_links(email="ada@example.com")
+    send_all()
+    booking.status = Booking.Status.CANCELLED
+    booking.save()
+    notify_booking_cancelled(booking=booking)
+    send_all()
+    assert len(mail.outbox) == 11
+    for message in mail.outbox:
+        parts = [message.body, *(body for body, _ in message.alternatives)]
+        parts += [str(content) for _, content, _ in message.attachments]
+        assert not any("rotator cuff" in part for part in parts), message.subject
+
+
+def test_the_same_row_is_sent_once_however_often_the_task_runs(booking):
+    [row, *_] = notify_booking_created(booking=booking)
+    outcomes = [notification_send_now(notification_id=row.pk).status for _ in range(3)]
+    assert outcomes == [Status.SENT, "not_claimed", "not_claimed"]
+    assert len(mail.outbox) == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.SENT, 1)
+    assert row.sent_at is not None
+
+
+class FailingBackend(EmailBackend):
+    """Stands in for the SMTP server: raises the queued errors, then accepts."""
+
+    errors: list = []
+
+    def send_messages(self, messages):
+        if FailingBackend.errors:
+            raise FailingBackend.errors.pop(0)
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def smtp_errors(settings):
+    settings.EMAIL_BACKEND = "tests.booking.test_notifications.FailingBackend"
+    notifications._mail_close()  # start without a kept connection, as a fresh worker would
+    FailingBackend.errors = []
+    yield FailingBackend.errors
+    FailingBackend.errors = []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
+        smtplib.SMTPConnectError(421, b"Too busy"),
+        smtplib.SMTPDataError(451, b"Try again later"),
+        ConnectionRefusedError(111, "Connection refused"),
+        TimeoutError("timed out"),
+    ],
+    ids=["disconnected", "connect-421", "data-451", "refused", "timeout"],
+)
+def test_a_transient_smtp_error_backs_off_and_then_sends_once(booking, smtp_errors, error):
+    [row, *_] = notify_booking_created(booking=booking)
+    smtp_errors.extend([error, error])
+    first = notification_send_now(notification_id=row.pk)
+    second = notification_send_now(notification_id=row.pk)
+    row.refresh_from_db()
+    assert (first.status, first.retry_in) == (Status.PENDING, 2)
+    assert (second.status, second.retry_in) == (Status.PENDING, 4)
+    assert row.status == Status.PENDING
+    assert type(error).__name__ in row.last_error
+    assert notification_send_now(notification_id=row.pk).status == Status.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced_at_once(booking, smtp_errors):
+    first, second, *_ = notify_booking_created(booking=booking)
+    assert notification_send_now(notification_id=first.pk).status == Status.SENT
+    smtp_errors.append(smtplib.SMTPServerDisconnected("idle timeout"))
+    outcome = notification_send_now(notification_id=second.pk)
+    second.refresh_from_db()
+    assert (outcome.status, second.attempts) == (Status.SENT, 1)
+    assert len(mail.outbox) == 2
+
+
+def test_the_backoff_is_capped(settings):
+    settings.NOTIFICATION_RETRY_MAX_SECONDS = 50
+    assert [notifications._backoff(n) for n in (1, 2, 3, 4, 5, 6, 9)] == [2, 4, 8, 16, 32, 50, 50]
+
+
+def test_after_the_last_attempt_a_transient_error_is_final(booking, smtp_errors, settings):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+    [row, *_] = notify_booking_created(booking=booking)
+    smtp_errors.extend([smtplib.SMTPServerDisconnected("gone")] * 3)
+    statuses = [notification_send_now(notification_id=row.pk).status for _ in range(4)]
+    row.refresh_from_db()
+    assert statuses == [Status.PENDING, Status.PENDING, Status.FAILED, "not_claimed"]
+    assert (row.status, row.attempts) == (Status.FAILED, 3)
+    assert row.last_error == "SMTPServerDisconnected: gone"
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPDataError(554, b"Message rejected"),
+        smtplib.SMTPRecipientsRefused({"ada@example.com": (550, b"No such user")}),
+        smtplib.SMTPSenderRefused(553, b"Sender not allowed", "hello@spatheory.com"),
+    ],
+    ids=["data-554", "recipients-refused", "sender-553"],
+)
+def test_a_permanent_smtp_error_fails_at_once(booking, smtp_errors, error):
+    [row, *_] = notify_booking_created(booking=booking)
+    smtp_errors.append(error)
+    outcome = notification_send_now(notification_id=row.pk)
+    row.refresh_from_db()
+    assert (outcome.status, outcome.retry_in) == (Status.FAILED, None)
+    assert (row.status, row.attempts) == (Status.FAILED, 1)
+    assert type(error).__name__ in row.last_error
+
+
+def test_the_sweep_republishes_rows_pending_for_over_a_minute(booking, time_machine):
+    time_machine.move_to(datetime(2026, 11, 20, 12, 0, tzinfo=UTC), tick=False)
+    old = notify_booking_created(booking=booking)
+    time_machine.move_to(datetime(2026, 11, 20, 12, 0, 50, tzinfo=UTC), tick=False)
+    fresh = notify_booking_rescheduled(booking=booking)
+    time_machine.move_to(datetime(2026, 11, 20, 12, 1, 1, tzinfo=UTC), tick=False)
+    with mock.patch("booking.tasks.notification_send.apply_async") as apply_async:
+        assert notification_sweep_run() == 3
+    published = [call.args[0][0] for call in apply_async.call_args_list]
+    assert published == [row.pk for row in old]
+    assert not {row.pk for row in fresh} & set(published)
+
+
+def test_the_sweep_returns_rows_a_dead_worker_left_sending(booking, time_machine):
+    time_machine.move_to(datetime(2026, 11, 20, 12, 0, tzinfo=UTC), tick=False)
+    [row, *_] = notify_booking_created(booking=booking)
+    Notification.objects.filter(pk=row.pk).update(
+        status=Status.SENDING, claimed_at=timezone.now(), attempts=1
+    )
+    time_machine.move_to(datetime(2026, 11, 20, 12, 4, tzinfo=UTC), tick=False)
+    with mock.patch("booking.tasks.notification_send.apply_async") as apply_async:
+        notification_sweep_run()
+    assert row.pk not in [call.args[0][0] for call in apply_async.call_args_list]
+    time_machine.move_to(datetime(2026, 11, 20, 12, 6, tzinfo=UTC), tick=False)
+    notification_sweep_run()  # eager here: the republished row is sent at once
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.SENT, 2)
+    assert len([m for m in mail.outbox if m.to == ["ada@example.com"]]) == 1
+
+
+def test_a_publish_that_cannot_reach_the_broker_is_logged_not_raised(booking, caplog):
+    rows = notify_booking_created(booking=booking)
+    with mock.patch(
+        "booking.tasks.notification_send.apply_async", side_effect=OSError("refused")
+    ) as apply_async:
+        assert notifications.notification_publish(ids=[r.pk for r in rows]) == 0
+    assert apply_async.call_count == 1  # one failure is enough to stop trying
+    assert "the sweep will retry it" in caplog.text
+    assert Notification.objects.filter(status=Status.PENDING).count() == 3
+
+
+def run_reminders_every_15_minutes(time_machine, start, hours):
+    moment = start
+    while moment <= start + timedelta(hours=hours):
+        time_machine.move_to(moment, tick=False)
+        reminders_queue()
+        moment += timedelta(minutes=15)
+
+
+def test_each_eligible_booking_is_reminded_once_about_a_day_ahead(time_machine):
+    start = datetime(2026, 11, 29, 9, 0, tzinfo=ATLANTA)
+    time_machine.move_to(start - timedelta(days=5), tick=False)
+    service = ServiceFactory()
+    early = make_booking(service=service, starts_at=start + timedelta(hours=20))
+    later = make_booking(service=service, starts_at=start + timedelta(hours=30))
+    cancelled = make_booking(
+        service=service, starts_at=start + timedelta(hours=26), status=Booking.Status.CANCELLED
+    )
+    time_machine.move_to(start + timedelta(hours=2), tick=False)
+    last_minute = make_booking(service=service, starts_at=start + timedelta(hours=12))
+
+    run_reminders_every_15_minutes(time_machine, start, hours=30)
+
+    reminders = Notification.objects.filter(kind=Kind.CLIENT_REMINDER)
+    assert sorted(r.booking_id for r in reminders) == sorted([early.pk, later.pk])
+    for booking in (early, later, cancelled, last_minute):
+        booking.refresh_from_db()
+    # Each reminder went out between 24 and 23.75 hours ahead (the first run in the window).
+    assert early.reminded_at == start  # already inside 24 h when the runs began
+    assert later.starts_at - later.reminded_at <= timedelta(hours=24)
+    assert later.starts_at - later.reminded_at > timedelta(hours=23, minutes=44)
+    assert cancelled.reminded_at is None
+    assert last_minute.reminded_at is None
+
+
+def test_the_reminder_says_when_and_links_to_the_booking(booking, time_machine, settings):
+    time_machine.move_to(booking.starts_at - timedelta(hours=24), tick=False)
+    Booking.objects.filter(pk=booking.pk).update(created_at=booking.starts_at - timedelta(days=3))
+    assert reminders_queue() == 1
+    send_all()
+    [message] = mail.outbox
+    assert message.subject == "See you soon: Swedish massage, Tue, Dec 1 · 2:00 pm"
+    assert f"{settings.SITE_URL}/booking/{booking.token}/" in message.body
+    assert ics_event(message)[1]["dtstart"].dt == booking.starts_at
+
+
+def test_a_reminder_for_a_booking_cancelled_meanwhile_is_not_sent(booking, time_machine):
+    time_machine.move_to(booking.starts_at - timedelta(hours=24), tick=False)
+    Booking.objects.filter(pk=booking.pk).update(created_at=booking.starts_at - timedelta(days=3))
+    reminders_queue()
+    Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CANCELLED)
+    send_all()
+    assert mail.outbox == []
+    assert Notification.objects.get().status == Status.SKIPPED
+
+
+def test_the_credential_digest_lists_expiring_and_expired_therapists_once_a_day(
+    time_machine, settings
+):
+    settings.STAFF_ALERT_EMAIL = "vetting@example.com"
+    time_machine.move_to(datetime(2026, 11, 20, 7, 0, tzinfo=ATLANTA), tick=False)
+    TherapistFactory(first_name="Fine", last_name="Valid")
+    TherapistFactory(
+        first_name="Soon",
+        last_name="Expiring",
+        insurance_expires_on=datetime(2026, 12, 10).date(),
+    )
+    TherapistFactory(
+        first_name="Long",
+        last_name="Expired",
+        licence_expires_on=datetime(2026, 11, 1).date(),
+    )
+    assert credential_digest_queue() is not None
+    assert credential_digest_queue() is None  # the same day again: nothing new
+    send_all()
+    [message] = mail.outbox
+    assert message.to == ["vetting@example.com"]
+    assert message.subject == "Therapist credentials to renew: 2"
+    assert "Soon Expiring" in message.body
+    assert "Insurance: expires Thu, Dec 10, 2026, in 20 days" in message.body
+    assert "Licence: expired Sun, Nov 1, 2026" in message.body
+    assert "Fine Valid" not in message.body
+
+    time_machine.move_to(datetime(2026, 11, 21, 7, 0, tzinfo=ATLANTA), tick=False)
+    assert credential_digest_queue() is not None
+    send_all()
+    assert len(mail.outbox) == 2
+
+
+def test_no_digest_when_every_credential_is_in_date(time_machine):
+    time_machine.move_to(datetime(2026, 11, 20, 7, 0, tzinfo=ATLANTA), tick=False)
+    TherapistFactory()
+    assert credential_digest_queue() is None
+    assert mail.outbox == []
+
+
+def test_lost_links_arrive_in_one_email_listing_each_upcoming_booking(time_machine, settings):
+    time_machine.move_to(datetime(2026, 11, 20, 12, 0, tzinfo=ATLANTA), tick=False)
+    first = make_booking()
+    second = make_booking(starts_at=datetime(2026, 12, 5, 10, 0, tzinfo=ATLANTA))
+    make_booking(starts_at=datetime(2026, 11, 10, 10, 0, tzinfo=ATLANTA))  # past
+    make_booking(status=Booking.Status.CANCELLED)
+    BookingFactory(client_email="someone.else@example.com")
+
+    assert notify_manage_links(email="ADA@example.com") is not None
+    send_all()
+    [message] = mail.outbox
+    assert message.to == ["ADA@example.com"]
+    for booking in (first, second):
+        assert f"{settings.SITE_URL}/booking/{booking.token}/" in message.body
+        assert local_when(booking.starts_at) in message.body
+    assert message.body.count("/booking/") == 2
+
+
+def test_no_links_email_when_there_is_nothing_upcoming():
+    assert notify_manage_links(email="nobody@example.com") is None
+    assert not Notification.objects.exists()
+    assert mail.outbox == []
+
+
+def test_the_ics_download_can_be_built_for_any_booking(booking):
+    calendar = Calendar.from_ical(booking_ics(booking=booking))
+    assert calendar["method"] == "REQUEST"
+    with pytest.raises(ValueError):
+        booking_ics(booking=booking, method="REPLY")
+
+
+def test_with_tasks_inline_a_failing_mail_server_never_breaks_the_booking(
+    booking, smtp_errors, settings, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+    smtp_errors.extend([smtplib.SMTPServerDisconnected("down")] * 3)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        rows = notify_booking_created(booking=booking)
+    statuses = [Notification.objects.get(pk=row.pk).status for row in rows]
+    assert statuses == [Status.FAILED, Status.SENT, Status.SENT]
+    assert len(mail.outbox) == 2
+
+
+def test_every_scheduled_beat_job_is_a_registered_task(settings):
+    from spatheory.celery import app
+
+    names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {
+        "booking.tasks.notification_sweep",
+        "booking.tasks.reminders_send",
+        "booking.tasks.credential_expiry_digest_send",
+    } <= names
+    assert names <= set(app.tasks)

@@ -1,0 +1,157 @@
+"""The therapist's private job page and the outbox in admin."""
+
+import html
+from datetime import datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from booking.models import Booking, Notification
+from tests.factories import AppointmentFactory, BookingFactory, ServiceFactory, TherapistFactory
+
+pytestmark = pytest.mark.django_db
+
+ATLANTA = ZoneInfo("America/New_York")
+Status = Notification.Status
+
+
+def make_job(**overrides):
+    starts_at = datetime(2026, 12, 1, 14, 0, tzinfo=ATLANTA)
+    fields = {
+        "service": ServiceFactory(name="Deep tissue massage"),
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(minutes=90),
+        "minutes": 90,
+        "client_name": "Ada Lovelace",
+        "address_line1": "12 Ponce de Leon Ave",
+        "address_line2": "Apt 4",
+        "city": "Decatur",
+        "zip_code": "30030",
+        "access_notes": "Gate code 4412, the dog is friendly",
+        "gender_preference": Booking.GenderPreference.FEMALE,
+        "pressure": Booking.Pressure.FIRM,
+        "health_notes": "Recovering from a left rotator cuff tear",
+    }
+    booking = BookingFactory(**(fields | overrides))
+    return AppointmentFactory(booking=booking, therapist=TherapistFactory())
+
+
+def test_the_job_page_gives_the_therapist_everything_needed_at_the_door(client):
+    appointment = make_job()
+    response = client.get(f"/jobs/{appointment.job_token}/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    for text in (
+        "Deep tissue massage for Ada",
+        "Tue, Dec 1 · 2:00 pm to 3:30 pm",
+        "12 Ponce de Leon Ave",
+        "Apt 4",
+        "Decatur, GA 30030",
+        "Gate code 4412, the dog is friendly",
+        "Female therapist",
+        "Firm",
+        "Health notes · confidential",
+        "Recovering from a left rotator cuff tear",
+    ):
+        assert text in page
+    assert "Lovelace" not in page  # first name only
+
+
+def test_the_job_page_is_private_to_whoever_holds_the_link(client):
+    appointment = make_job()
+    response = client.get(appointment.get_absolute_url())
+    assert response["X-Robots-Tag"] == "noindex"
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Cache-Control"] == "private, no-store"
+    assert '<meta name="robots" content="noindex, nofollow">' in response.content.decode()
+    assert len(appointment.job_token) >= 22  # at least 128 bits of URL-safe base64
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["A" * 32, "short", "has.a.dot" * 4, "x" * 80],
+    ids=["unknown", "too-short", "bad-characters", "too-long"],
+)
+def test_an_unknown_or_malformed_job_link_is_a_plain_404(client, token):
+    make_job()
+    response = client.get(f"/jobs/{token}/")
+    assert response.status_code == 404
+    assert "Health notes" not in response.content.decode()
+
+
+def test_a_cancelled_job_says_so_and_no_longer_shows_the_address(client):
+    appointment = make_job(status=Booking.Status.CANCELLED)
+    page = client.get(appointment.get_absolute_url()).content.decode()
+    assert "This job is cancelled." in page
+    assert "Cancelled: Deep tissue massage" in page
+    assert "12 Ponce de Leon Ave" not in page
+    assert "rotator cuff" not in page
+
+
+def test_a_job_reassigned_away_shows_as_cancelled_to_the_old_therapist(client):
+    appointment = make_job()
+    appointment.is_active = False
+    appointment.save()
+    page = client.get(appointment.get_absolute_url()).content.decode()
+    assert "This job is cancelled." in page
+
+
+def test_the_job_page_costs_the_same_queries_for_any_booking(client, django_assert_num_queries):
+    plain = make_job()
+    busy = make_job(address_line2="", access_notes="", health_notes="")
+    AppointmentFactory(booking=busy.booking, therapist=TherapistFactory())
+    with django_assert_num_queries(1):
+        client.get(plain.get_absolute_url())
+    with django_assert_num_queries(1):
+        client.get(busy.get_absolute_url())
+
+
+def failed_notification():
+    booking = BookingFactory()
+    return Notification.objects.create(
+        booking=booking,
+        kind=Notification.Kind.CLIENT_CONFIRMATION,
+        recipient=booking.client_email,
+        status=Status.FAILED,
+        attempts=5,
+        last_error="SMTPRecipientsRefused: {'ada@example.com': (550, b'No such user')}",
+    )
+
+
+def test_staff_see_failed_messages_with_their_error(admin_client):
+    row = failed_notification()
+    Notification.objects.create(
+        kind=Notification.Kind.MANAGE_LINKS, recipient="sent@example.com", status=Status.SENT
+    )
+    url = reverse("admin:booking_notification_changelist")
+    page = admin_client.get(url, {"status__exact": "failed"}).content.decode()
+    assert row.booking.reference in page
+    assert "SMTPRecipientsRefused" in page
+    assert "sent@example.com" not in page
+    detail = admin_client.get(reverse("admin:booking_notification_change", args=[row.pk]))
+    assert b'name="recipient"' not in detail.content  # read-only
+
+
+def test_retry_in_admin_queues_failed_messages_again(
+    admin_client, django_capture_on_commit_callbacks
+):
+    row = failed_notification()
+    sent = Notification.objects.create(
+        kind=Notification.Kind.MANAGE_LINKS, recipient="sent@example.com", status=Status.SENT
+    )
+    url = reverse("admin:booking_notification_changelist")
+    with (
+        mock.patch("booking.tasks.notification_send.apply_async") as apply_async,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = admin_client.post(
+            url, {"action": "retry", "_selected_action": [row.pk, sent.pk]}, follow=True
+        )
+    page = html.unescape(response.content.decode())
+    assert "1 message queued to send again." in page
+    assert "1 message hadn't failed, so it was left alone." in page
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.PENDING, 0)
+    assert [call.args[0] for call in apply_async.call_args_list] == [(row.pk,)]

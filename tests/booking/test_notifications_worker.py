@@ -1,0 +1,282 @@
+"""Delivery through a real Celery worker on the real Redis broker (not eager mode). The worker
+runs in a thread of this test process and consumes only this process's queue; mail goes to
+Django's locmem outbox. Only the mail server is faked."""
+
+import smtplib
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from datetime import time as clock
+from zoneinfo import ZoneInfo
+
+import pytest
+from celery.signals import task_postrun
+from django.contrib.admin.sites import site
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from icalendar import Calendar
+
+from booking.models import Notification
+from booking.notifications import notification_send_now, notification_sweep_run
+from booking.services import booking_create
+from booking.tasks import notification_send
+from spatheory.celery import app
+from tests.factories import ServiceFactory, TherapistFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Kind = Notification.Kind
+Status = Notification.Status
+ATLANTA = ZoneInfo("America/New_York")
+
+
+def wait_for(condition, *, timeout=10.0, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"Timed out after {timeout} s waiting for {what}")
+
+
+def tomorrow_at(hour: int) -> datetime:
+    day = timezone.localdate() + timedelta(days=1)
+    return datetime.combine(day, clock(hour), tzinfo=ATLANTA)
+
+
+def book(**overrides):
+    service = ServiceFactory(name="Swedish massage")
+    TherapistFactory(modalities=[service.modality], hours="all", email="tess@example.com")
+    fields = {
+        "service": service,
+        "minutes": 60,
+        "starts_at": tomorrow_at(14),
+        "client_name": "Ada Lovelace",
+        "client_email": "ada@example.com",
+        "client_phone": "404-555-0123",
+        "address_line1": "100 Peachtree St NW",
+        "city": "Atlanta",
+        "zip_code": "30303",
+        "health_notes": "Recovering from a left rotator cuff tear",
+        "consent": True,
+    } | overrides
+    return booking_create(**fields)
+
+
+def row_status(row):
+    return Notification.objects.values_list("status", flat=True).get(pk=row.pk)
+
+
+def client_messages():
+    return [m for m in mail.outbox if m.to == ["ada@example.com"]]
+
+
+@pytest.fixture
+def task_runs():
+    """Notification ids of every notification_send run the worker finished, in order."""
+    runs = []
+
+    def record(sender=None, args=None, **kwargs):
+        if sender is not None and sender.name == notification_send.name:
+            runs.append(args[0])
+
+    task_postrun.connect(record, weak=False)
+    yield runs
+    task_postrun.disconnect(record)
+
+
+@contextmanager
+def broker_unreachable():
+    """Point publishing at a closed port on loopback, as if Redis were down. (The worker keeps
+    its own connection; only producers are cut off.)"""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _reset_publishing(f"redis://127.0.0.1:{port}/0")
+    try:
+        yield
+    finally:
+        _reset_publishing(None)
+
+
+def _reset_publishing(write_url):
+    # broker_write_url wins over the CELERY_BROKER_URL environment variable the suite sets.
+    app.conf.broker_write_url = write_url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_a_booking_confirmation_arrives_within_seconds_with_its_calendar_invite(celery_worker):
+    booking = book()
+    wait_for(lambda: len(mail.outbox) == 3, what="three emails")
+
+    [confirmation] = client_messages()
+    assert "You're booked" in confirmation.subject
+    [(_, content, mimetype)] = confirmation.attachments
+    assert mimetype.startswith("text/calendar")
+    calendar = Calendar.from_ical(content)
+    [event] = calendar.walk("VEVENT")
+    assert calendar["method"] == "REQUEST"
+    assert str(event["uid"]) == f"{booking.reference}@spatheory.com"
+    assert event["dtstart"].params["TZID"] == "America/New_York"
+    assert event["dtstart"].dt == tomorrow_at(14)
+    assert event["dtend"].dt == tomorrow_at(15)
+    assert [tz["tzid"] for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
+
+    assert {m.to[0] for m in mail.outbox} == {
+        "ada@example.com",
+        "tess@example.com",
+        "bookings@spatheory.com",
+    }
+    wait_for(
+        lambda: set(Notification.objects.values_list("status", flat=True)) == {Status.SENT},
+        what="every row marked sent",
+    )
+
+
+def test_a_booking_made_while_the_broker_is_down_succeeds_and_is_sent_by_the_sweep(
+    celery_worker, task_runs
+):
+    with broker_unreachable():
+        with transaction.atomic():
+            booking = book()
+            committing = time.monotonic()
+        # What the broker can add to a booking is the commit, which runs the after-commit
+        # publish: it fails fast and quietly. (The availability checks before it don't touch
+        # the broker.)
+        publishing = time.monotonic() - committing
+    assert publishing < 0.2, f"commit and publish took {publishing:.2f} s with the broker down"
+    assert booking.pk is not None
+    rows = Notification.objects.filter(booking=booking)
+    assert set(rows.values_list("status", flat=True)) == {Status.PENDING}
+    assert mail.outbox == []
+
+    # The broker is back; a minute later the sweep runs (twice, as beat might).
+    rows.update(created_at=timezone.now() - timedelta(minutes=2))
+    assert notification_sweep_run() == 3
+    notification_sweep_run()
+    wait_for(lambda: len(task_runs) >= 3, what="the swept tasks")
+    wait_for(lambda: set(rows.values_list("status", flat=True)) == {Status.SENT}, what="rows sent")
+    assert len(client_messages()) == 1
+    assert len(mail.outbox) == 3
+
+
+def test_the_send_task_delivered_twice_sends_one_email(celery_worker, task_runs):
+    with transaction.atomic():
+        booking = book()
+        [row] = Notification.objects.filter(booking=booking, kind=Kind.CLIENT_CONFIRMATION)
+    # The after-commit publish plus two duplicates of the same task.
+    notification_send.delay(row.pk)
+    notification_send.delay(row.pk)
+    wait_for(lambda: task_runs.count(row.pk) == 3, what="all three runs of the task")
+    assert len(client_messages()) == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.SENT, 1)
+
+
+def test_two_workers_racing_for_one_row_send_it_once(celery_worker):
+    booking = book()
+    wait_for(lambda: len(mail.outbox) == 3, what="the first emails")
+    row = Notification.objects.get(booking=booking, kind=Kind.CLIENT_CONFIRMATION)
+    Notification.objects.filter(pk=row.pk).update(status=Status.PENDING)
+    mail.outbox.clear()
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def race():
+        try:
+            barrier.wait()
+            outcomes.append(notification_send_now(notification_id=row.pk).status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["not_claimed"] * 3 + [Status.SENT]
+    assert len(mail.outbox) == 1
+
+
+class FlakySMTPBackend(EmailBackend):
+    """The mail server: fails with ``errors`` (one per send) before it accepts."""
+
+    errors: list = []
+
+    def send_messages(self, messages):
+        if FlakySMTPBackend.errors:
+            raise FlakySMTPBackend.errors.pop(0)
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def flaky_smtp(celery_worker, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.FlakySMTPBackend"
+    settings.NOTIFICATION_RETRY_MAX_SECONDS = 1  # keep the real backoff short in tests
+    FlakySMTPBackend.errors = []
+    yield FlakySMTPBackend.errors
+    FlakySMTPBackend.errors = []
+
+
+def test_a_transient_smtp_failure_is_retried_then_sent_once(flaky_smtp, task_runs):
+    flaky_smtp.extend(
+        [
+            smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
+            smtplib.SMTPDataError(421, b"Service not available, try again later"),
+        ]
+    )
+    with transaction.atomic():
+        booking = book()
+        Notification.objects.filter(booking=booking).exclude(kind=Kind.CLIENT_CONFIRMATION).delete()
+    row = Notification.objects.get(booking=booking)
+    wait_for(lambda: len(mail.outbox) == 1, what="the confirmation after two failures")
+    wait_for(lambda: row_status(row) == Status.SENT, what="the row marked sent")
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.SENT, 3)
+    assert task_runs.count(row.pk) == 3
+    assert len(client_messages()) == 1
+
+
+def test_a_permanent_failure_is_failed_in_admin_and_staff_can_retry_it(
+    flaky_smtp, task_runs, admin_client
+):
+    flaky_smtp.append(
+        smtplib.SMTPRecipientsRefused({"ada@example.com": (550, b"Mailbox unavailable")})
+    )
+    with transaction.atomic():
+        booking = book()
+        Notification.objects.filter(booking=booking).exclude(kind=Kind.CLIENT_CONFIRMATION).delete()
+    row = Notification.objects.get(booking=booking)
+    wait_for(lambda: row_status(row) == Status.FAILED, what="the failed attempt")
+    row.refresh_from_db()
+    assert row.attempts == 1
+    assert mail.outbox == []
+
+    changelist = reverse("admin:booking_notification_changelist")
+    page = admin_client.get(changelist, {"status__exact": "failed"}).content.decode()
+    assert booking.reference in page
+    assert "SMTPRecipientsRefused" in page
+    assert site._registry[Notification].has_add_permission(None) is False
+
+    response = admin_client.post(
+        changelist, {"action": "retry", "_selected_action": [row.pk]}, follow=True
+    )
+    assert "1 message queued to send again." in response.content.decode()
+    wait_for(lambda: len(mail.outbox) == 1, what="the retried email")
+    wait_for(lambda: row_status(row) == Status.SENT, what="the row marked sent")
+    assert len(client_messages()) == 1
+
+
+def test_this_process_publishes_to_and_consumes_only_its_own_queue(
+    celery_worker, celery_test_queue, worker_id
+):
+    assert celery_test_queue.startswith(f"test-{worker_id}-")
+    assert app.conf.task_default_queue == celery_test_queue
+    consumed = {queue.name for queue in celery_worker.consumer.task_consumer.queues}
+    assert consumed == {celery_test_queue}
