@@ -6,6 +6,7 @@ With nothing set the site runs on the embedded default: DEBUG on, SQLite under
 and the rest listed in the README.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -43,6 +44,16 @@ def _int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _rate(name: str, default: str) -> str:
+    """A rate limit such as ``20/h``, ``5/m`` or ``100/d``; ``0`` turns it off."""
+    value = env.str(name, default=default).strip()
+    if not re.match(r"^(0|[1-9][0-9]*/[smhd])$", value):
+        raise ImproperlyConfigured(
+            f"{name} must look like 20/h, 5/m or 100/d, or 0 for no limit, not {value!r}"
+        )
+    return value
+
+
 def _database(url: str) -> dict:
     scheme = urlsplit(url).scheme
     if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
@@ -56,6 +67,10 @@ def _database(url: str) -> dict:
         raise ImproperlyConfigured(f"DATABASE_URL could not be parsed: {exc}") from None
     if config["ENGINE"] != "django.db.backends.sqlite3" and not config.get("NAME"):
         raise ImproperlyConfigured("DATABASE_URL must name a database, e.g. .../spatheory")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Writers queue for the lock when their transaction begins; a read-then-write
+        # transaction would otherwise fail with "database is locked" under concurrent bookings.
+        config.setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
     config["ATOMIC_REQUESTS"] = False
     config["CONN_MAX_AGE"] = _int("DATABASE_CONN_MAX_AGE", 60)
     config["CONN_HEALTH_CHECKS"] = True
@@ -217,6 +232,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1}
+# A publish that can't reach the broker fails at once; the outbox sweep publishes it later.
+CELERY_TASK_PUBLISH_RETRY = False
+# Workers keep their database connection across tasks (CONN_MAX_AGE applies, as for requests:
+# booking.tasks recycles old or broken ones) instead of reconnecting for every email.
+CELERY_DB_REUSE_MAX = _int("CELERY_DB_REUSE_MAX", 1000)
+# Sending email mostly waits on the mail server and the database, so run more worker processes
+# than cores.
+CELERY_WORKER_CONCURRENCY = _int("CELERY_WORKER_CONCURRENCY", 4)
 CELERY_BEAT_SCHEDULE: dict = {
     "notifications-sweep": {
         "task": "booking.tasks.notification_sweep",
@@ -239,8 +262,17 @@ BOOKING_HORIZON_DAYS = _int("BOOKING_HORIZON_DAYS", 60)
 BOOKING_LATE_CANCELLATION_HOURS = _int("BOOKING_LATE_CANCELLATION_HOURS", 24)
 BOOKING_MIN_BUFFER_MINUTES = _int("BOOKING_MIN_BUFFER_MINUTES", 30)
 BOOKING_COUPLES_CHANGEOVER_MINUTES = _int("BOOKING_COUPLES_CHANGEOVER_MINUTES", 15)
-BOOKING_RATE_LIMIT = env.str("BOOKING_RATE_LIMIT", default="20/h")
+BOOKING_RATE_LIMIT = _rate("BOOKING_RATE_LIMIT", "20/h")
+# "Lost your link?" requests per client IP, in the same format.
+BOOKING_LOST_LINK_RATE_LIMIT = _rate("BOOKING_LOST_LINK_RATE_LIMIT", "5/h")
 CREDENTIAL_WARNING_DAYS = _int("CREDENTIAL_WARNING_DAYS", 30)
+
+# Notification outbox: attempts per message, the backoff cap (kept under the sweep's one
+# minute so a waiting retry is never swept early), and when a claimed row counts as abandoned.
+NOTIFICATION_MAX_ATTEMPTS = _int("NOTIFICATION_MAX_ATTEMPTS", 5)
+NOTIFICATION_RETRY_MAX_SECONDS = _int("NOTIFICATION_RETRY_MAX_SECONDS", 50)
+NOTIFICATION_STALE_SENDING_MINUTES = _int("NOTIFICATION_STALE_SENDING_MINUTES", 5)
+NOTIFICATION_SWEEP_BATCH = _int("NOTIFICATION_SWEEP_BATCH", 1000)
 
 LOGGING = {
     "version": 1,

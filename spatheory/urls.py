@@ -1,6 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+
+from blog.sitemaps import sitemaps
+from booking.api import api as booking_api
 
 from . import views
 
@@ -11,9 +15,12 @@ admin.site.index_title = "Run the day"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path("admin/", admin.site.urls),
     path("therapists/", include("therapists.urls")),
     path("blog/", include("blog.urls")),
+    path("api/", booking_api.urls),
     path("", include("booking.urls")),
 ]
 

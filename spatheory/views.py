@@ -1,15 +1,40 @@
+from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from blog.selectors import article_list_published
+from blog.seo import business_json_ld
 from booking.selectors import service_list_active
 
 
 @require_GET
 def home(request):
-    return render(request, "home.html", {"services": service_list_active()})
+    return render(
+        request,
+        "home.html",
+        {
+            "services": service_list_active(),
+            "articles": article_list_published()[:3],
+            "jsonld": business_json_ld(),
+        },
+    )
+
+
+@require_GET
+def robots_txt(request):
+    # Booking pages stay crawlable on purpose: they answer with X-Robots-Tag: noindex, which a
+    # crawler can only see if robots.txt lets it fetch them.
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "",
+        f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 @never_cache

@@ -8,8 +8,10 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 
 import factory
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from blog.models import Article, Category
 from booking.models import Appointment, Booking, Service, ServiceDuration
 from therapists.models import Modality, Therapist, TimeOff, WorkingHours
 
@@ -147,3 +149,48 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     starts_at = factory.LazyAttribute(lambda o: o.booking.starts_at)
     ends_at = factory.LazyAttribute(lambda o: o.booking.ends_at)
     zip_code = factory.LazyAttribute(lambda o: o.booking.zip_code)
+
+
+class StaffUserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"writer{n}")
+    first_name = "Maya"
+    last_name = "Brooks"
+    email = factory.LazyAttribute(lambda o: f"{o.username}@spatheory.com")
+    is_staff = True
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
+    description = "Articles about massage."
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    """A published article, out a day ago by default; ``status=Article.Status.DRAFT`` or a future
+    ``published_at`` for the other states."""
+
+    class Meta:
+        model = Article
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Article {n}")
+    slug = factory.Sequence(lambda n: f"article-{n}")
+    summary = "What to know before your massage."
+    body = "## Before\n\nDrink some water.\n\n## After\n\nRest a while."
+    author = factory.SubFactory(StaffUserFactory)
+    category = factory.SubFactory(CategoryFactory)
+    status = Article.Status.PUBLISHED
+    published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+
+    @factory.post_generation
+    def related_services(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.related_services.set(extracted)

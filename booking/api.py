@@ -1,0 +1,406 @@
+"""The public JSON API, mounted at /api/ (OpenAPI document at /api/openapi.json).
+
+Every rule lives in the booking services: the API turns their ValidationError into a 422 with
+the same messages, keyed by the API's own field paths. There is no cookie authentication, so
+there is nothing for CSRF to protect: a booking token is the only credential, as on the pages.
+"""
+
+import re
+from datetime import date as Date
+from datetime import datetime, timedelta
+from typing import Literal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.utils import timezone
+from ninja import Field, NinjaAPI, Query, Schema, Status
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as SchemaValidationError
+from pydantic import StrictBool
+
+from .forms import NOTES_MAX_LENGTH
+from .models import Appointment, Booking
+from .ratelimit import rate_limit_exceeded
+from .selectors import service_list_active, slot_list_available
+from .services import SlotTaken, booking_cancel, booking_create, booking_reschedule
+
+api = NinjaAPI(
+    title="Spa Theory booking API",
+    version="1",
+    description="Services, availability and bookings for at-home massage in Atlanta.",
+    urls_namespace="api",
+    # The interactive docs page would load its scripts from a third-party host.
+    docs_url=None,
+)
+
+TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
+MAX_DAYS = 31
+# Service-layer argument names -> the API's field paths.
+FIELD_PATHS = {
+    "service": "service",
+    "minutes": "minutes",
+    "starts_at": "start",
+    "client_name": "client.name",
+    "client_email": "client.email",
+    "client_phone": "client.phone",
+    "address_line1": "address.line1",
+    "address_line2": "address.line2",
+    "city": "address.city",
+    "state": "address.state",
+    "zip_code": "address.zip",
+    "access_notes": "notes",
+    "health_notes": "health_notes",
+    "consent": "consent",
+    "gender_preference": "preferences.gender",
+    "pressure": "preferences.pressure",
+    "prescriber_name": "referral.prescriber_name",
+    "prescriber_practice": "referral.practice",
+    "prescriber_phone": "referral.phone",
+    "prescribed_on": "referral.prescribed_on",
+}
+AVAILABILITY_PATHS = {"zip_code": "zip"}
+
+
+# Schemas ----------------------------------------------------------------------------------
+
+
+class Message(Schema):
+    message: str
+
+
+class ValidationFailed(Schema):
+    message: str
+    errors: dict[str, list[str]]
+
+
+class DurationOut(Schema):
+    minutes: int = Field(description="Per person for couples services.")
+    price: str = Field(description="USD, for the couple on couples services.", examples=["120.00"])
+
+
+class ServiceOut(Schema):
+    slug: str
+    name: str
+    kind: Literal["single", "couples_side_by_side", "couples_back_to_back"]
+    modality: str
+    durations: list[DurationOut]
+    requires_referral: bool
+
+
+class SlotOut(Schema):
+    start: datetime
+    end: datetime = Field(description="End of the whole booking.")
+
+
+class AvailabilityOut(Schema):
+    served: bool
+    slots: list[SlotOut]
+    message: str | None = None
+
+
+class SlotTakenOut(Schema):
+    message: str
+    alternatives: list[SlotOut]
+
+
+class AvailabilityQuery(Schema):
+    service: str = Field(max_length=120)
+    minutes: int = Field(gt=0, le=600)
+    zip: str = Field(pattern=r"^\d{5}$", description="5-digit zip code.")
+    date: Date
+    days: int = Field(1, ge=1, le=MAX_DAYS)
+    gender: Literal["any", "female", "male"] = "any"
+
+
+class ClientIn(Schema):
+    name: str
+    email: str
+    phone: str
+
+
+class AddressIn(Schema):
+    line1: str
+    line2: str = ""
+    city: str
+    state: str = "GA"
+    zip: str
+
+
+class PreferencesIn(Schema):
+    gender: Literal["any", "female", "male"] = "any"
+    pressure: Literal["light", "medium", "firm", "deep"] = "medium"
+
+
+class ReferralIn(Schema):
+    prescriber_name: str
+    practice: str
+    phone: str
+    prescribed_on: Date
+
+
+class BookingIn(Schema):
+    service: str = Field(max_length=120)
+    minutes: int = Field(gt=0, le=600)
+    start: datetime = Field(description="With its UTC offset; a time without one is refused.")
+    client: ClientIn
+    address: AddressIn
+    notes: str = Field("", max_length=NOTES_MAX_LENGTH)
+    health_notes: str = Field("", max_length=NOTES_MAX_LENGTH)
+    consent: StrictBool = Field(
+        description="Agreement to the booking terms and to the therapist reading health notes."
+    )
+    preferences: PreferencesIn = PreferencesIn()
+    referral: ReferralIn | None = None
+
+
+class RescheduleIn(Schema):
+    start: datetime
+
+
+class AddressOut(Schema):
+    line1: str
+    line2: str
+    city: str
+    state: str
+    zip: str
+
+
+class BookingOut(Schema):
+    reference: str
+    token: str
+    service: str
+    minutes: int
+    start: datetime
+    end: datetime
+    status: Literal["confirmed", "completed", "cancelled", "no_show"]
+    late_cancellation: bool
+    price: str
+    therapists: list[str] = Field(description="First names.")
+    address: AddressOut
+
+
+# Errors -----------------------------------------------------------------------------------
+
+
+def _unprocessable(request, message: str, errors: dict[str, list[str]]):
+    return api.create_response(request, {"message": message, "errors": errors}, status=422)
+
+
+@api.exception_handler(SchemaValidationError)
+def schema_invalid(request, exc: SchemaValidationError):
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ())]
+        # ("body", "payload", "client", "email") -> "client.email"; ("query", "zip") -> "zip"
+        if location[:1] == ["body"]:
+            location = location[2:]
+        elif location[:1] in (["query"], ["path"]):
+            location = location[1:]
+        message = error.get("msg", "Invalid value.").removeprefix("Value error, ")
+        errors.setdefault(".".join(location) or "body", []).append(message)
+    return _unprocessable(request, "Some fields need correcting.", errors)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    return api.create_response(request, {"message": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc: Http404):
+    return api.create_response(request, {"message": "Not found."}, status=404)
+
+
+def _refused(request, error: ValidationError, paths: dict[str, str] = FIELD_PATHS):
+    if not hasattr(error, "error_dict"):
+        return _unprocessable(request, " ".join(error.messages), {})
+    errors = {
+        paths.get(field, field): list(messages) for field, messages in error.message_dict.items()
+    }
+    errors.pop("__all__", None)
+    general = error.message_dict.get("__all__")
+    return _unprocessable(
+        request, " ".join(general) if general else "Some fields need correcting.", errors
+    )
+
+
+def _slot(slot) -> dict:
+    return {"start": timezone.localtime(slot.starts_at), "end": timezone.localtime(slot.ends_at)}
+
+
+def _slot_taken(request, taken: SlotTaken):
+    body = {"message": taken.message, "alternatives": [_slot(slot) for slot in taken.alternatives]}
+    return api.create_response(request, body, status=409)
+
+
+# Reads ------------------------------------------------------------------------------------
+
+
+def _service_out(service) -> dict:
+    return {
+        "slug": service.slug,
+        "name": service.name,
+        "kind": service.kind,
+        "modality": service.modality.slug,
+        "durations": [
+            {"minutes": duration.minutes, "price": str(duration.price)}
+            for duration in service.durations.all()
+        ],
+        "requires_referral": service.requires_referral,
+    }
+
+
+@api.get("/services", response=list[ServiceOut], summary="List the services and their prices")
+def services(request):
+    return [_service_out(service) for service in service_list_active()]
+
+
+@api.get(
+    "/availability",
+    response={200: AvailabilityOut, 404: Message, 422: ValidationFailed},
+    exclude_none=True,
+    summary="Open start times for a service at a zip code",
+)
+def availability(request, query: Query[AvailabilityQuery]):
+    service = service_list_active().filter(slug=query.service).first()
+    if service is None:
+        raise HttpError(404, f"No service called {query.service!r}.")
+    today = timezone.localdate()
+    if not today <= query.date <= today + timedelta(days=settings.BOOKING_HORIZON_DAYS):
+        return _unprocessable(
+            request,
+            "Some fields need correcting.",
+            {"date": [f"Choose a date from today to {settings.BOOKING_HORIZON_DAYS} days ahead."]},
+        )
+    try:
+        result = slot_list_available(
+            service=service,
+            minutes=query.minutes,
+            zip_code=query.zip,
+            start_date=query.date,
+            days=query.days,
+            gender=query.gender,
+        )
+    except ValidationError as error:
+        return _refused(request, error, AVAILABILITY_PATHS)
+    if not result.served:
+        return {"served": False, "slots": [], "message": result.message}
+    return {"served": True, "slots": [_slot(slot) for slot in result.slots]}
+
+
+# Bookings ---------------------------------------------------------------------------------
+
+
+BOOKING_RESPONSES = {200: BookingOut, 404: Message, 409: SlotTakenOut, 422: ValidationFailed}
+
+
+def _booking(token: str) -> Booking:
+    if not TOKEN.fullmatch(token):
+        raise Http404
+    active = Appointment.objects.active().select_related("therapist").order_by("starts_at")
+    booking = (
+        Booking.objects.select_related("service")
+        .prefetch_related(Prefetch("appointments", queryset=active))
+        .filter(token=token)
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def _booking_out(booking: Booking) -> dict:
+    return {
+        "reference": booking.reference,
+        "token": booking.token,
+        "service": booking.service.slug,
+        "minutes": booking.minutes,
+        "start": timezone.localtime(booking.starts_at),
+        "end": timezone.localtime(booking.ends_at),
+        "status": booking.status,
+        "late_cancellation": booking.late_cancellation,
+        "price": str(booking.price),
+        "therapists": [
+            appointment.therapist.first_name for appointment in booking.appointments.all()
+        ],
+        "address": {
+            "line1": booking.address_line1,
+            "line2": booking.address_line2,
+            "city": booking.city,
+            "state": booking.state,
+            "zip": booking.zip_code,
+        },
+    }
+
+
+@api.post(
+    "/bookings",
+    response={201: BookingOut, 409: SlotTakenOut, 422: ValidationFailed, 429: Message},
+    summary="Book a massage",
+)
+def booking_create_endpoint(request, payload: BookingIn):
+    if rate_limit_exceeded(request, scope="booking", rate=settings.BOOKING_RATE_LIMIT):
+        raise HttpError(429, "Too many bookings from your connection. Please try again later.")
+    service = service_list_active().filter(slug=payload.service).first()
+    if service is None:
+        return _unprocessable(
+            request, "Some fields need correcting.", {"service": ["There is no such service."]}
+        )
+    referral = payload.referral
+    try:
+        booking = booking_create(
+            service=service,
+            minutes=payload.minutes,
+            starts_at=payload.start,
+            client_name=payload.client.name,
+            client_email=payload.client.email,
+            client_phone=payload.client.phone,
+            address_line1=payload.address.line1,
+            address_line2=payload.address.line2,
+            city=payload.address.city,
+            state=payload.address.state,
+            zip_code=payload.address.zip,
+            access_notes=payload.notes,
+            gender_preference=payload.preferences.gender,
+            pressure=payload.preferences.pressure,
+            health_notes=payload.health_notes,
+            consent=payload.consent,
+            prescriber_name=referral.prescriber_name if referral else "",
+            prescriber_practice=referral.practice if referral else "",
+            prescriber_phone=referral.phone if referral else "",
+            prescribed_on=referral.prescribed_on if referral else None,
+        )
+    except SlotTaken as taken:
+        return _slot_taken(request, taken)
+    except ValidationError as error:
+        return _refused(request, error)
+    return Status(201, _booking_out(_booking(booking.token)))
+
+
+@api.get("/bookings/{token}", response=BOOKING_RESPONSES, summary="A booking, by its token")
+def booking_detail(request, token: str):
+    return _booking_out(_booking(token))
+
+
+@api.post("/bookings/{token}/cancel", response=BOOKING_RESPONSES, summary="Cancel a booking")
+def booking_cancel_endpoint(request, token: str):
+    booking = _booking(token)
+    try:
+        booking_cancel(booking=booking)
+    except ValidationError as error:
+        return _refused(request, error)
+    return _booking_out(_booking(token))
+
+
+@api.post("/bookings/{token}/reschedule", response=BOOKING_RESPONSES, summary="Move a booking")
+def booking_reschedule_endpoint(request, token: str, payload: RescheduleIn):
+    booking = _booking(token)
+    try:
+        booking_reschedule(booking=booking, starts_at=payload.start)
+    except SlotTaken as taken:
+        return _slot_taken(request, taken)
+    except ValidationError as error:
+        return _refused(request, error)
+    return _booking_out(_booking(token))

@@ -1,0 +1,320 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Field, Layout
+from django import forms
+from django.db.models import Prefetch
+from django.urls import reverse
+
+from therapists.validators import validate_phone, validate_zip_code
+
+from .models import Booking, Service, ServiceDuration
+
+# Free-text answers are kept to a size a person writes; anything longer is refused, not cut.
+NOTES_MAX_LENGTH = 2000
+
+
+def max_length(field_name: str) -> int:
+    return Booking._meta.get_field(field_name).max_length
+
+
+class StepForm(forms.Form):
+    """Labels above fields, hints under labels, errors next to fields (GOV.UK pattern),
+    rendered through crispy with one field template."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.RadioSelect | forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+            if field.help_text:
+                widget.attrs["aria-describedby"] = f"id_{name}_hint"
+
+    @property
+    def helper(self) -> FormHelper:
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        helper.layout = Layout(*self.layout_fields())
+        return helper
+
+    def layout_fields(self) -> list:
+        return [Field(name, template="booking/_field.html") for name in self.fields]
+
+
+ZIP_ANSWER = '<div id="zip-answer" class="zip-answer mb-4" aria-live="polite"></div>'
+
+
+def _duration_choices() -> list[tuple[int, str]]:
+    minutes = ServiceDuration.objects.values_list("minutes", flat=True).distinct()
+    return [(value, f"{value} minutes") for value in sorted(set(minutes))]
+
+
+def _duration_label(service: Service, duration: ServiceDuration) -> str:
+    each = " each" if service.is_couples else ""
+    for_whom = " for the two of you" if service.is_couples else ""
+    return f"{duration.minutes} minutes{each} · ${duration.price}{for_whom}"
+
+
+class ServiceStepForm(StepForm):
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.active().prefetch_related(
+            Prefetch("durations", queryset=ServiceDuration.objects.order_by("minutes"))
+        ),
+        to_field_name="slug",
+        empty_label=None,
+        widget=forms.RadioSelect,
+        label="Which massage would you like?",
+        error_messages={"required": "Choose a massage.", "invalid_choice": "Choose a massage."},
+    )
+    minutes = forms.TypedChoiceField(
+        coerce=int,
+        widget=forms.RadioSelect,
+        label="How long?",
+        help_text="For couples, this is the time each of you is on the table.",
+        error_messages={"required": "Choose how long.", "invalid_choice": "Choose how long."},
+    )
+    zip_code = forms.CharField(
+        label="Your zip code",
+        help_text="Where we'll come to you, like 30309.",
+        max_length=5,
+        validators=[validate_zip_code],
+        error_messages={"required": "Enter your zip code, like 30309."},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "postal-code", "size": 5}
+        ),
+    )
+    gender_preference = forms.ChoiceField(
+        choices=Booking.GenderPreference.choices,
+        initial=Booking.GenderPreference.ANY,
+        required=False,
+        widget=forms.RadioSelect,
+        label="Do you prefer a female or male therapist?",
+        help_text="A preference can mean fewer times to choose from.",
+        error_messages={"invalid_choice": "Choose a preference, or no preference."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        chosen = self.data.get("service") if self.is_bound else self.initial.get("service")
+        service = next((s for s in self.fields["service"].queryset if s.slug == chosen), None)
+        if service is None:
+            self.fields["minutes"].choices = _duration_choices()
+        else:
+            # Once the massage is known, offer only its lengths, with their prices.
+            self.fields["minutes"].choices = [
+                (duration.minutes, _duration_label(service, duration))
+                for duration in service.durations.all()
+            ]
+        # With JavaScript on, the answer to "do you come to me?" appears as the zip is typed.
+        self.fields["zip_code"].widget.attrs.update(
+            {
+                "hx-post": reverse("booking:book_zip_check"),
+                "hx-trigger": "input changed delay:400ms, change",
+                "hx-target": "#zip-answer",
+                "hx-include": "closest form",
+            }
+        )
+
+    def layout_fields(self) -> list:
+        fields = super().layout_fields()
+        zip_index = list(self.fields).index("zip_code")
+        fields.insert(zip_index + 1, HTML(ZIP_ANSWER))
+        return fields
+
+    def clean_gender_preference(self):
+        return self.cleaned_data["gender_preference"] or Booking.GenderPreference.ANY
+
+    def clean(self):
+        cleaned = super().clean()
+        service, minutes = cleaned.get("service"), cleaned.get("minutes")
+        if service and minutes:
+            offered = [duration.minutes for duration in service.durations.all()]
+            if minutes not in offered:
+                self.add_error(
+                    "minutes",
+                    f"{service.name} comes in {', '.join(map(str, offered))} minutes. "
+                    "Choose one of those.",
+                )
+        return cleaned
+
+
+class TimeStepForm(StepForm):
+    """The chosen start, one of the open slots offered on the page (sent as ISO 8601)."""
+
+    start = forms.ChoiceField(
+        label="Choose a time",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose a time.",
+            "invalid_choice": "That time is no longer open. Choose another time.",
+        },
+    )
+
+    def __init__(self, *args, slots=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start"].choices = [(slot.starts_at.isoformat(), "") for slot in slots]
+        self.slots = {slot.starts_at.isoformat(): slot for slot in slots}
+
+    def clean_start(self):
+        return self.slots[self.cleaned_data["start"]].starts_at
+
+
+class DetailsForm(StepForm):
+    client_name = forms.CharField(
+        label="Your full name",
+        max_length=max_length("client_name"),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Enter your full name."},
+    )
+    client_email = forms.EmailField(
+        label="Email address",
+        help_text="We'll send your confirmation and calendar invite here.",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address like name@example.com.",
+        },
+    )
+    client_phone = forms.CharField(
+        label="Mobile phone number",
+        help_text="Your therapist texts you if they're running late.",
+        max_length=30,
+        validators=[validate_phone],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        error_messages={"required": "Enter your phone number, like (404) 555-0123."},
+    )
+    address_line1 = forms.CharField(
+        label="Street address",
+        max_length=max_length("address_line1"),
+        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
+        error_messages={"required": "Enter your street address."},
+    )
+    address_line2 = forms.CharField(
+        label="Apartment, suite or unit (optional)",
+        max_length=max_length("address_line2"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
+    )
+    city = forms.CharField(
+        label="City",
+        max_length=max_length("city"),
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+        error_messages={"required": "Enter your city."},
+    )
+    access_notes = forms.CharField(
+        label="Getting in and parking (optional)",
+        help_text="Gate codes, stairs, pets, where to park. We'll bring the table, sheets and "
+        "oils; your therapist needs a space about 7 by 3 feet to set up.",
+        max_length=NOTES_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    pressure = forms.ChoiceField(
+        label="What pressure do you like?",
+        choices=Booking.Pressure.choices,
+        initial=Booking.Pressure.MEDIUM,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose a pressure."},
+    )
+    health_notes = forms.CharField(
+        label="Anything your therapist should know about your health? (optional)",
+        help_text="Injuries, surgery, pregnancy, allergies to oils. Only your therapist and our "
+        "booking team see this, so they can keep your massage safe. We never email it.",
+        max_length=NOTES_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    prescriber_name = forms.CharField(
+        label="Prescriber's name",
+        help_text="The doctor or physiotherapist who prescribed medical massage.",
+        max_length=max_length("prescriber_name"),
+        error_messages={"required": "Enter the name of the doctor or physiotherapist."},
+    )
+    prescriber_practice = forms.CharField(
+        label="Their practice or clinic",
+        max_length=max_length("prescriber_practice"),
+        error_messages={"required": "Enter the practice or clinic."},
+    )
+    prescriber_phone = forms.CharField(
+        label="Their phone number",
+        max_length=30,
+        validators=[validate_phone],
+        error_messages={"required": "Enter the practice's phone number."},
+    )
+    prescribed_on = forms.DateField(
+        label="Date of the prescription",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": "Enter the date of the prescription.",
+            "invalid": "Enter a real date, like 2026-11-20.",
+        },
+    )
+    consent = forms.BooleanField(
+        label="I agree to the booking terms and to my therapist reading my health notes",
+        help_text="Your notes are used only to plan a safe massage.",
+        error_messages={"required": "Tick the box to agree before you continue."},
+    )
+
+    REFERRAL_FIELDS = (
+        "prescriber_name",
+        "prescriber_practice",
+        "prescriber_phone",
+        "prescribed_on",
+    )
+
+    def __init__(self, *args, service: Service | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if service is None:
+            # The service is chosen on the same form: booking_create decides about the referral.
+            for name in self.REFERRAL_FIELDS:
+                self.fields[name].required = False
+        elif not service.requires_referral:
+            for name in self.REFERRAL_FIELDS:
+                del self.fields[name]
+
+
+class LostLinkForm(StepForm):
+    email = forms.EmailField(
+        label="Email address",
+        help_text="The address you booked with.",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address like name@example.com.",
+        },
+    )
+
+
+class PhoneBookingForm(DetailsForm):
+    """Staff booking a client over the phone: the whole booking on one admin form, checked by
+    the same booking_create as the online flow."""
+
+    service = forms.ModelChoiceField(queryset=Service.objects.active(), empty_label=None)
+    minutes = forms.TypedChoiceField(coerce=int, label="Minutes (per person for couples)")
+    starts_at = forms.DateTimeField(
+        label="Start (Atlanta time)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    zip_code = forms.CharField(label="Zip code", max_length=5, validators=[validate_zip_code])
+    gender_preference = forms.ChoiceField(
+        label="Therapist preference",
+        choices=Booking.GenderPreference.choices,
+        initial=Booking.GenderPreference.ANY,
+    )
+
+    field_order = ["service", "minutes", "starts_at", "zip_code", "gender_preference"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, service=None, **kwargs)
+        self.fields["minutes"].choices = _duration_choices()
+        self.fields["consent"].label = (
+            "The client agrees to the booking terms and to their therapist reading their "
+            "health notes"
+        )

@@ -1,0 +1,561 @@
+"""The public JSON API: services, availability, bookings, and every kind of bad input."""
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from booking.models import Appointment, Booking
+from booking.services import booking_create
+from tests.factories import ServiceFactory, TherapistFactory
+
+pytestmark = pytest.mark.django_db
+
+ATLANTA = ZoneInfo("America/New_York")
+BODY = {
+    "service": "swedish",
+    "minutes": 60,
+    "start": "2026-12-02T14:00:00-05:00",
+    "client": {"name": "Ada Client", "email": "ada@example.com", "phone": "+14045550123"},
+    "address": {
+        "line1": "100 Peachtree St NW",
+        "line2": "",
+        "city": "Atlanta",
+        "state": "GA",
+        "zip": "30309",
+    },
+    "notes": "Street parking",
+    "health_notes": "Sore left shoulder",
+    "consent": True,
+    "preferences": {"gender": "any", "pressure": "medium"},
+}
+REFERRAL = {
+    "prescriber_name": "Dr. Lee",
+    "practice": "Midtown Ortho",
+    "phone": "+14045550100",
+    "prescribed_on": "2026-11-20",
+}
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=ATLANTA)
+
+
+def post(client, path, body=None, **extra):
+    return client.post(path, json.dumps(body or {}), content_type="application/json", **extra)
+
+
+def make_booking(service, starts_at, **overrides):
+    return booking_create(
+        **{
+            "service": service,
+            "minutes": 60,
+            "starts_at": starts_at,
+            "client_name": "Ada Client",
+            "client_email": "ada@example.com",
+            "client_phone": "+14045550123",
+            "address_line1": "100 Peachtree St NW",
+            "city": "Atlanta",
+            "zip_code": "30309",
+            "consent": True,
+            **overrides,
+        }
+    )
+
+
+@pytest.fixture(autouse=True)
+def _tuesday_morning(time_machine):
+    time_machine.move_to(datetime(2026, 12, 1, 9, 0, tzinfo=ATLANTA), tick=False)
+
+
+@pytest.fixture
+def swedish():
+    service = ServiceFactory(
+        name="Swedish massage", slug="swedish", prices={60: "125.00", 90: "170.00"}
+    )
+    TherapistFactory(first_name="Maya", modalities=[service.modality], hours="all")
+    return service
+
+
+@pytest.fixture
+def medical():
+    service = ServiceFactory(name="Medical massage", slug="medical", prices={60: "160.00"})
+    service.requires_referral = True
+    service.save()
+    TherapistFactory(modalities=[service.modality], hours="all")
+    return service
+
+
+def test_services_list_slugs_kinds_modalities_and_prices(client, swedish):
+    couples = ServiceFactory(
+        name="Couples side by side", kind="couples_side_by_side", prices={60: "250.00"}
+    )
+
+    response = client.get("/api/services")
+
+    assert response.status_code == 200
+    by_slug = {service["slug"]: service for service in response.json()}
+    assert by_slug["swedish"] == {
+        "slug": "swedish",
+        "name": "Swedish massage",
+        "kind": "single",
+        "modality": swedish.modality.slug,
+        "durations": [{"minutes": 60, "price": "125.00"}, {"minutes": 90, "price": "170.00"}],
+        "requires_referral": False,
+    }
+    assert by_slug[couples.slug]["kind"] == "couples_side_by_side"
+    assert by_slug[couples.slug]["durations"] == [{"minutes": 60, "price": "250.00"}]
+
+
+def test_availability_lists_slots_with_the_atlanta_offset(client, swedish):
+    response = client.get(
+        "/api/availability",
+        {"service": "swedish", "minutes": 60, "zip": "30309", "date": "2026-12-02"},
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["served"] is True
+    assert "message" not in body
+    assert body["slots"][0] == {
+        "start": "2026-12-02T09:00:00-05:00",
+        "end": "2026-12-02T10:00:00-05:00",
+    }
+    assert {"start": "2026-12-02T14:00:00-05:00", "end": "2026-12-02T15:00:00-05:00"} in body[
+        "slots"
+    ]
+    assert all(slot["start"].startswith("2026-12-02") for slot in body["slots"])
+
+
+def test_availability_spans_days_and_filters_by_gender(client, swedish):
+    days = client.get(
+        "/api/availability",
+        {"service": "swedish", "minutes": 60, "zip": "30309", "date": "2026-12-02", "days": 3},
+    ).json()
+    male = client.get(
+        "/api/availability",
+        {
+            "service": "swedish",
+            "minutes": 60,
+            "zip": "30309",
+            "date": "2026-12-02",
+            "gender": "male",
+        },
+    ).json()
+
+    assert {slot["start"][:10] for slot in days["slots"]} == {
+        "2026-12-02",
+        "2026-12-03",
+        "2026-12-04",
+    }
+    assert male == {"served": True, "slots": []}
+
+
+def test_availability_outside_the_area_says_so(client, swedish):
+    response = client.get(
+        "/api/availability",
+        {"service": "swedish", "minutes": 60, "zip": "31401", "date": "2026-12-02"},
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "served": False,
+        "slots": [],
+        "message": "We don't come to 31401 yet.",
+    }
+
+
+def test_availability_for_an_unknown_service_is_404(client, swedish):
+    response = client.get(
+        "/api/availability",
+        {"service": "reiki", "minutes": 60, "zip": "30309", "date": "2026-12-02"},
+    )
+
+    assert response.status_code == 404
+    assert "reiki" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"minutes": "sixty"}, "minutes"),
+        ({"minutes": 45}, "minutes"),
+        ({"zip": "3030"}, "zip"),
+        ({"zip": "00000"}, "zip"),
+        ({"zip": "3" * 10_000}, "zip"),
+        ({"date": "2026-13-45"}, "date"),
+        ({"date": "9999-12-31"}, "date"),
+        ({"date": "0001-01-01"}, "date"),
+        ({"days": 0}, "days"),
+        ({"days": 32}, "days"),
+        ({"gender": "robot"}, "gender"),
+        ({"service": "s" * 10_000}, "service"),
+    ],
+)
+def test_bad_availability_parameters_are_422_with_the_field(client, swedish, params, field):
+    query = {"service": "swedish", "minutes": 60, "zip": "30309", "date": "2026-12-02"} | params
+
+    response = client.get("/api/availability", query)
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["message"]
+    assert field in body["errors"]
+    assert all(isinstance(message, str) for message in body["errors"][field])
+
+
+def test_missing_availability_parameters_are_named(client, swedish):
+    response = client.get("/api/availability")
+
+    assert response.status_code == 422
+    assert {"service", "minutes", "zip", "date"} <= set(response.json()["errors"])
+
+
+def test_a_client_books_through_the_api(client, swedish):
+    response = post(client, "/api/bookings", BODY)
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    booking = Booking.objects.get()
+    assert body == {
+        "reference": booking.reference,
+        "token": booking.token,
+        "service": "swedish",
+        "minutes": 60,
+        "start": "2026-12-02T14:00:00-05:00",
+        "end": "2026-12-02T15:00:00-05:00",
+        "status": "confirmed",
+        "late_cancellation": False,
+        "price": "125.00",
+        "therapists": ["Maya"],
+        "address": {
+            "line1": "100 Peachtree St NW",
+            "line2": "",
+            "city": "Atlanta",
+            "state": "GA",
+            "zip": "30309",
+        },
+    }
+    assert booking.health_notes == "Sore left shoulder"
+    assert booking.access_notes == "Street parking"
+    assert "Sore left shoulder" not in response.content.decode()
+    assert str(booking.pk) not in {str(value) for value in body.values()}
+
+
+def test_the_api_needs_no_csrf_token(swedish):
+    strict = Client(enforce_csrf_checks=True)
+
+    assert post(strict, "/api/bookings", BODY).status_code == 201
+
+
+def test_side_by_side_couples_through_the_api(client):
+    couples = ServiceFactory(
+        name="Couples side by side",
+        slug="couples",
+        kind="couples_side_by_side",
+        prices={60: "250.00"},
+    )
+    TherapistFactory(first_name="Maya", modalities=[couples.modality], hours="all")
+    TherapistFactory(first_name="Jordan", modalities=[couples.modality], hours="all")
+
+    response = post(client, "/api/bookings", BODY | {"service": "couples"})
+
+    assert response.status_code == 201
+    assert sorted(response.json()["therapists"]) == ["Jordan", "Maya"]
+    assert response.json()["price"] == "250.00"
+
+
+def test_back_to_back_couples_through_the_api(client):
+    couples = ServiceFactory(
+        name="Couples back to back", slug="b2b", kind="couples_back_to_back", prices={60: "230.00"}
+    )
+    TherapistFactory(first_name="Maya", modalities=[couples.modality], hours="all")
+
+    response = post(client, "/api/bookings", BODY | {"service": "b2b"})
+
+    assert response.status_code == 201
+    assert response.json()["therapists"] == ["Maya"]
+    assert response.json()["end"] == "2026-12-02T16:15:00-05:00"
+
+
+def test_sleep_massage_refuses_a_daytime_start(client):
+    sleep = ServiceFactory(name="Sleep massage", slug="sleep", prices={60: "135.00"})
+    sleep.earliest_start = datetime(2026, 1, 1, 18).time()
+    sleep.latest_start = datetime(2026, 1, 1, 21).time()
+    sleep.save()
+    TherapistFactory(modalities=[sleep.modality], hours="all")
+
+    daytime = post(client, "/api/bookings", BODY | {"service": "sleep"})
+    evening = post(
+        client, "/api/bookings", BODY | {"service": "sleep", "start": "2026-12-02T19:30:00-05:00"}
+    )
+
+    assert daytime.status_code == 422
+    assert "6 pm" in daytime.json()["errors"]["start"][0]
+    assert evening.status_code == 201
+
+
+def test_medical_massage_requires_the_referral_and_others_refuse_it(client, swedish, medical):
+    without = post(client, "/api/bookings", BODY | {"service": "medical"})
+    refused = post(client, "/api/bookings", BODY | {"referral": REFERRAL})
+    accepted = post(client, "/api/bookings", BODY | {"service": "medical", "referral": REFERRAL})
+
+    assert without.status_code == 422
+    assert set(without.json()["errors"]) == {
+        "referral.prescriber_name",
+        "referral.practice",
+        "referral.phone",
+        "referral.prescribed_on",
+    }
+    assert refused.status_code == 422
+    assert "referral.prescriber_name" in refused.json()["errors"]
+    assert accepted.status_code == 201
+    assert "referral" not in accepted.json()
+    assert Booking.objects.get().prescriber_name == "Dr. Lee"
+
+
+def test_a_slot_just_taken_is_409_with_alternatives(client, swedish):
+    make_booking(swedish, at(2, 14), client_email="else@example.com")
+
+    response = post(client, "/api/bookings", BODY)
+
+    assert response.status_code == 409
+    body = response.json()
+    assert "just taken" in body["message"]
+    assert 0 < len(body["alternatives"]) <= 5
+    assert body["alternatives"][0]["start"].endswith("-05:00")
+    assert Booking.objects.count() == 1
+
+
+def test_get_cancel_and_reschedule_by_token(client, swedish):
+    token = post(client, "/api/bookings", BODY).json()["token"]
+
+    assert client.get(f"/api/bookings/{token}").json()["status"] == "confirmed"
+    moved = post(
+        client, f"/api/bookings/{token}/reschedule", {"start": "2026-12-03T10:00:00-05:00"}
+    )
+    assert moved.status_code == 200
+    assert moved.json()["start"] == "2026-12-03T10:00:00-05:00"
+    cancelled = post(client, f"/api/bookings/{token}/cancel")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["late_cancellation"] is False
+
+    again = post(
+        client, f"/api/bookings/{token}/reschedule", {"start": "2026-12-04T10:00:00-05:00"}
+    )
+    assert again.status_code == 422
+    assert "cancelled" in again.json()["message"]
+    assert post(client, f"/api/bookings/{token}/cancel").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "start", ["2026-12-03T10:00:00", "tomorrow", "2026-12-03T10:07:00-05:00", 12, None]
+)
+def test_a_bad_reschedule_time_is_422_and_changes_nothing(client, swedish, start):
+    token = post(client, "/api/bookings", BODY).json()["token"]
+
+    response = post(client, f"/api/bookings/{token}/reschedule", {"start": start})
+
+    assert response.status_code == 422
+    assert response.json()["errors"]["start"]
+    assert client.get(f"/api/bookings/{token}").json()["start"] == "2026-12-02T14:00:00-05:00"
+
+
+def test_a_late_cancellation_is_flagged(client, swedish):
+    token = post(client, "/api/bookings", BODY | {"start": "2026-12-01T14:00:00-05:00"}).json()[
+        "token"
+    ]
+
+    response = post(client, f"/api/bookings/{token}/cancel")
+
+    assert response.json()["late_cancellation"] is True
+
+
+def test_rescheduling_onto_a_taken_time_is_409(client, swedish):
+    token = post(client, "/api/bookings", BODY).json()["token"]
+    make_booking(swedish, at(3, 10), client_email="else@example.com")
+
+    response = post(
+        client, f"/api/bookings/{token}/reschedule", {"start": "2026-12-03T10:00:00-05:00"}
+    )
+
+    assert response.status_code == 409
+    assert response.json()["alternatives"]
+    assert client.get(f"/api/bookings/{token}").json()["start"] == "2026-12-02T14:00:00-05:00"
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["short", "!" * 30, "a" * 65, "A" * 32, "A" * 31 + "="],
+)
+def test_unknown_or_malformed_tokens_are_404(client, swedish, token):
+    assert client.get(f"/api/bookings/{token}").status_code == 404
+    assert post(client, f"/api/bookings/{token}/cancel").status_code == 404
+    response = post(
+        client, f"/api/bookings/{token}/reschedule", {"start": "2026-12-03T10:00:00-05:00"}
+    )
+    assert response.status_code == 404
+    assert "message" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"start": "2026-12-02T14:00:00"}, "start"),
+        ({"start": "next tuesday"}, "start"),
+        ({"start": "2026-12-02T14:07:00-05:00"}, "start"),
+        ({"start": "2026-11-30T14:00:00-05:00"}, "start"),
+        ({"minutes": "sixty"}, "minutes"),
+        ({"minutes": 45}, "minutes"),
+        ({"minutes": 10**12}, "minutes"),
+        ({"service": "reiki"}, "service"),
+        ({"service": 42}, "service"),
+        ({"consent": False}, "consent"),
+        ({"consent": "yes"}, "consent"),
+        (
+            {"client": {"name": "A" * 10_000, "email": "ada@example.com", "phone": "+14045550123"}},
+            "client.name",
+        ),
+        (
+            {"client": {"name": "Ada", "email": "not-an-email", "phone": "+14045550123"}},
+            "client.email",
+        ),
+        ({"client": {"name": "Ada", "email": "ada@example.com", "phone": "12"}}, "client.phone"),
+        (
+            {"client": {"name": "Ada", "email": "ada@example.com", "phone": "9" * 10_000}},
+            "client.phone",
+        ),
+        ({"client": "Ada"}, "client.name"),
+        ({"address": BODY["address"] | {"zip": "3030"}}, "address.zip"),
+        ({"address": BODY["address"] | {"zip": "31401"}}, "address.zip"),
+        ({"address": BODY["address"] | {"line1": "x" * 10_000}}, "address.line1"),
+        ({"health_notes": "x" * 10_000}, "health_notes"),
+        ({"preferences": {"gender": "robot", "pressure": "medium"}}, "preferences.gender"),
+        ({"preferences": {"gender": "any", "pressure": "crushing"}}, "preferences.pressure"),
+        ({"referral": REFERRAL | {"prescribed_on": "2026-02-30"}}, "referral.prescribed_on"),
+    ],
+)
+def test_malformed_bookings_are_422_and_write_nothing(client, swedish, change, field):
+    response = post(client, "/api/bookings", BODY | change)
+
+    assert response.status_code in (409, 422), response.content
+    body = response.json()
+    assert body["message"]
+    if response.status_code == 422:
+        assert field in body["errors"], body
+    assert Booking.objects.count() == 0
+    assert Appointment.objects.count() == 0
+
+
+def test_missing_fields_are_named(client, swedish):
+    response = post(client, "/api/bookings", {"service": "swedish"})
+
+    assert response.status_code == 422
+    assert {"minutes", "start", "client", "address", "consent"} <= set(response.json()["errors"])
+
+
+@pytest.mark.parametrize("raw", ["{not json", "", "[]", "null", '"text"', "\x00\xff"])
+def test_invalid_json_is_a_4xx_with_a_message(client, swedish, raw):
+    response = client.post("/api/bookings", raw, content_type="application/json")
+
+    assert 400 <= response.status_code < 500
+    assert response.json()["message"]
+    assert Booking.objects.count() == 0
+
+
+def test_bookings_are_rate_limited_per_ip(client, swedish, settings):
+    settings.BOOKING_RATE_LIMIT = "1/h"
+    assert post(client, "/api/bookings", BODY).status_code == 201
+
+    response = post(client, "/api/bookings", BODY | {"start": "2026-12-02T16:00:00-05:00"})
+
+    assert response.status_code == 429
+    assert response.json() == {
+        "message": "Too many bookings from your connection. Please try again later."
+    }
+    assert client.get("/api/services").status_code == 200
+    assert Booking.objects.count() == 1
+
+
+def test_the_api_books_with_redis_down(client, swedish, settings):
+    settings.BOOKING_RATE_LIMIT = "1/h"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "spatheory.cache.FailOpenRedisCache",
+            "LOCATION": "redis://127.0.0.1:6390/0",
+            "OPTIONS": {"socket_connect_timeout": 0.1, "socket_timeout": 0.1},
+        }
+    }
+
+    first = post(client, "/api/bookings", BODY)
+    second = post(client, "/api/bookings", BODY | {"start": "2026-12-02T16:00:00-05:00"})
+
+    assert [first.status_code, second.status_code] == [201, 201]
+
+
+def test_the_openapi_document_describes_every_endpoint(client):
+    response = client.get("/api/openapi.json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {
+        "/api/services",
+        "/api/availability",
+        "/api/bookings",
+        "/api/bookings/{token}",
+        "/api/bookings/{token}/cancel",
+        "/api/bookings/{token}/reschedule",
+    } <= set(paths)
+
+
+def test_api_endpoints_run_a_constant_number_of_queries(client, django_assert_num_queries):
+    couples = ServiceFactory(
+        name="Couples side by side",
+        slug="couples",
+        kind="couples_side_by_side",
+        prices={60: "250.00"},
+    )
+    TherapistFactory(modalities=[couples.modality], hours="all")
+    TherapistFactory(modalities=[couples.modality], hours="all")
+    query = {"service": "couples", "minutes": 60, "zip": "30309", "date": "2026-12-02", "days": 7}
+
+    def count(method, path, *args):
+        with CaptureQueriesContext(connection) as queries:
+            response = method(client, path, *args)
+        assert response.status_code < 300, response.content
+        return len(queries)
+
+    def get(client, path, params=None):
+        return client.get(path, params)
+
+    counts = {
+        "services": count(get, "/api/services"),
+        "availability": count(get, "/api/availability", query),
+        "create": count(post, "/api/bookings", BODY | {"service": "couples"}),
+    }
+    token = Booking.objects.get().token
+    counts["detail"] = count(get, f"/api/bookings/{token}")
+
+    for index in range(6):
+        ServiceFactory(name=f"Extra {index}", prices={60: "100.00", 90: "150.00"})
+        TherapistFactory(modalities=[couples.modality], hours="all")
+    for hour in (9, 11, 16, 18):
+        make_booking(couples, at(2, hour), client_email="else@example.com")
+
+    with django_assert_num_queries(counts["services"]):
+        client.get("/api/services")
+    with django_assert_num_queries(counts["availability"]):
+        client.get("/api/availability", query)
+    with django_assert_num_queries(counts["create"]):
+        post(
+            client,
+            "/api/bookings",
+            BODY | {"service": "couples", "start": "2026-12-03T14:00:00-05:00"},
+        )
+    with django_assert_num_queries(counts["detail"]):
+        client.get(f"/api/bookings/{token}")
