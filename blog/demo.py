@@ -7,6 +7,7 @@ from textwrap import dedent
 from django.contrib.auth import get_user_model
 
 from booking.models import Service
+from spatheory.demo import upsert_by_slug
 
 from .models import Article, Category
 
@@ -572,12 +573,12 @@ def _author():
 
 
 def _category(entry: dict) -> Category:
-    return _save_if_changed(Category.objects.filter(slug=entry["slug"]).first(), Category, entry)
+    values = {name: value for name, value in entry.items() if name != "slug"}
+    return upsert_by_slug(Category, slug=entry["slug"], values=values)
 
 
 def _article(entry: dict, *, author, category: Category) -> None:
     fields = {
-        "slug": entry["slug"],
         "title": entry["title"],
         "summary": entry["summary"],
         "body": dedent(entry["body"]).strip() + "\n",
@@ -586,25 +587,12 @@ def _article(entry: dict, *, author, category: Category) -> None:
         "status": Article.Status.PUBLISHED,
         "published_at": entry["published_at"],
     }
-    existing = Article.objects.filter(slug=entry["slug"]).first()
-    article = _save_if_changed(existing, Article, fields)
-    if existing is None:
+    existing = Article.objects.filter(slug=entry["slug"]).exists()
+    article = upsert_by_slug(Article, slug=entry["slug"], values=fields)
+    if not existing:
         # Backdated demo articles read as untouched since they went out, not "updated today".
         Article.objects.filter(pk=article.pk).update(updated_at=entry["published_at"])
     # Whichever services the booking demo has created; missing ones are skipped.
     services = set(Service.objects.filter(slug__in=entry["services"]))
     if set(article.related_services.all()) != services:
         article.related_services.set(services)
-
-
-def _save_if_changed(instance, model, fields: dict):
-    """Create or update, saving only when a value differs, so ``updated_at`` and the article
-    page caches stay put on a second run."""
-    if instance is None:
-        return model.objects.create(**fields)
-    changed = {name: value for name, value in fields.items() if getattr(instance, name) != value}
-    if changed:
-        for name, value in changed.items():
-            setattr(instance, name, value)
-        instance.save()
-    return instance

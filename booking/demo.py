@@ -4,6 +4,7 @@
 from datetime import time
 from decimal import Decimal
 
+from spatheory.demo import upsert_by_slug
 from therapists.models import Modality
 
 from .models import Service, ServiceDuration
@@ -176,7 +177,7 @@ def seed() -> None:
         prices = entry.pop("prices")
         slug = entry.pop("slug")
         entry["modality"] = Modality.objects.get(slug=entry["modality"])
-        service, _ = Service.objects.update_or_create(slug=slug, defaults=entry)
+        service = upsert_by_slug(Service, slug=slug, values=entry)
         for minutes, price in prices.items():
             duration, _ = ServiceDuration.objects.get_or_create(
                 service=service, minutes=minutes, defaults={"price": Decimal(price)}

@@ -14,8 +14,9 @@ Dates are relative to today, so the demo stays meaningful whenever it is loaded.
 from datetime import date, time, timedelta
 from decimal import Decimal
 
-from django.db import models
 from django.utils import timezone
+
+from spatheory.demo import upsert_by_slug
 
 from .models import Modality, Therapist, WorkingHours
 
@@ -268,20 +269,6 @@ THERAPISTS = [
 ]
 
 
-def _upsert(model: type[models.Model], *, slug: str, values: dict) -> models.Model:
-    """Create or update by slug, saving only when something differs, so a second run writes
-    nothing (not even a history row)."""
-    instance = model.objects.filter(slug=slug).first()
-    if instance is None:
-        return model.objects.create(slug=slug, **values)
-    changed = [name for name, value in values.items() if getattr(instance, name) != value]
-    if changed:
-        for name in changed:
-            setattr(instance, name, values[name])
-        instance.save()
-    return instance
-
-
 def _therapist_values(index: int, spec: dict, today: date) -> dict:
     licence_expires_on = today + timedelta(days=400 + 30 * index)
     if spec.get("licence_expired"):
@@ -331,13 +318,13 @@ def seed() -> None:
     modalities = {}
     for order, spec in enumerate(MODALITIES):
         values = {key: value for key, value in spec.items() if key != "slug"}
-        modalities[spec["slug"]] = _upsert(
+        modalities[spec["slug"]] = upsert_by_slug(
             Modality, slug=spec["slug"], values={**values, "order": order}
         )
 
     today = timezone.localdate()
     for index, spec in enumerate(THERAPISTS):
-        therapist = _upsert(
+        therapist = upsert_by_slug(
             Therapist, slug=spec["slug"], values=_therapist_values(index, spec, today)
         )
         therapist.modalities.set([modalities[slug] for slug in spec["modalities"]])
