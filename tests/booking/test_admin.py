@@ -1,49 +1,20 @@
 """Staff running the day in Django admin: services, the booking list, reassignment, actions,
 the schedule and booking by phone."""
 
-import html
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Appointment, Booking, Service
-from booking.services import booking_create
+from tests.booking.helpers import ATLANTA, at, make_booking, page_of
 from tests.factories import ModalityFactory, ServiceFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db
 
-ATLANTA = ZoneInfo("America/New_York")
 CHANGELIST = "/admin/booking/booking/"
-
-
-def page_of(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 12, day, hour, minute, tzinfo=ATLANTA)
-
-
-def make_booking(service, starts_at, **overrides):
-    return booking_create(
-        **{
-            "service": service,
-            "minutes": 60,
-            "starts_at": starts_at,
-            "client_name": "Ada Client",
-            "client_email": "ada@example.com",
-            "client_phone": "+14045550123",
-            "address_line1": "100 Peachtree St NW",
-            "city": "Atlanta",
-            "zip_code": "30309",
-            "consent": True,
-            **overrides,
-        }
-    )
 
 
 @pytest.fixture(autouse=True)

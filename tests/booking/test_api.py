@@ -2,7 +2,6 @@
 
 import json
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -10,12 +9,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Appointment, Booking
-from booking.services import booking_create
+from tests.booking.helpers import ATLANTA, at, make_booking
 from tests.factories import ServiceFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db
 
-ATLANTA = ZoneInfo("America/New_York")
 BODY = {
     "service": "swedish",
     "minutes": 60,
@@ -41,30 +39,8 @@ REFERRAL = {
 }
 
 
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 12, day, hour, minute, tzinfo=ATLANTA)
-
-
 def post(client, path, body=None, **extra):
     return client.post(path, json.dumps(body or {}), content_type="application/json", **extra)
-
-
-def make_booking(service, starts_at, **overrides):
-    return booking_create(
-        **{
-            "service": service,
-            "minutes": 60,
-            "starts_at": starts_at,
-            "client_name": "Ada Client",
-            "client_email": "ada@example.com",
-            "client_phone": "+14045550123",
-            "address_line1": "100 Peachtree St NW",
-            "city": "Atlanta",
-            "zip_code": "30309",
-            "consent": True,
-            **overrides,
-        }
-    )
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,8 @@
 """The client booking flow in HTML, driven through Django's test client with JavaScript off
 (plain posts) and on (htmx partial requests)."""
 
-import html
 import re
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,12 +11,12 @@ from django.test.utils import CaptureQueriesContext
 
 from booking.models import Appointment, Booking
 from booking.services import booking_create
+from tests.booking.helpers import ATLANTA, at, page_of
 from tests.factories import ServiceFactory, TherapistFactory
 from therapists.models import Therapist
 
 pytestmark = pytest.mark.django_db
 
-ATLANTA = ZoneInfo("America/New_York")
 DETAILS = {
     "client_name": "Ada Client",
     "client_email": "ada@example.com",
@@ -37,14 +35,6 @@ REFERRAL = {
     "prescriber_phone": "404-555-0100",
     "prescribed_on": "2026-11-20",
 }
-
-
-def page_of(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 12, day, hour, minute, tzinfo=ATLANTA)
 
 
 def slot_value(moment: datetime) -> str:

@@ -1,8 +1,6 @@
 """The client's private pages: confirmation, calendar file, reschedule, cancel, lost link."""
 
-import html
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -11,44 +9,15 @@ from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
 from booking.models import Booking, Notification
-from booking.services import booking_create
+from tests.booking.helpers import ATLANTA, at, make_booking, page_of
 from tests.factories import ServiceFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db
-
-ATLANTA = ZoneInfo("America/New_York")
-
-
-def page_of(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def main_of(response) -> str:
     page = page_of(response)
     return page[page.index("<main") : page.index("</main>")]
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 12, day, hour, minute, tzinfo=ATLANTA)
-
-
-def make_booking(service, starts_at, **overrides):
-    return booking_create(
-        **{
-            "service": service,
-            "minutes": 60,
-            "starts_at": starts_at,
-            "client_name": "Ada Client",
-            "client_email": "ada@example.com",
-            "client_phone": "+14045550123",
-            "address_line1": "100 Peachtree St NW",
-            "city": "Atlanta",
-            "zip_code": "30309",
-            "health_notes": "Sore left shoulder",
-            "consent": True,
-            **overrides,
-        }
-    )
 
 
 @pytest.fixture(autouse=True)

@@ -1,21 +1,17 @@
 """The public service pages, the home page's prices and the demo catalogue."""
 
-import html
 import re
 
 import pytest
 
 from booking import demo
 from booking.models import Service, ServiceDuration
+from tests.booking.helpers import page_of
 from tests.factories import ModalityFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
 MODALITY_SLUGS = ["swedish", "deep-tissue", "sleep", "orthopedic", "medical", "prenatal", "sports"]
-
-
-def page_of(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 @pytest.fixture
