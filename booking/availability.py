@@ -84,11 +84,24 @@ class TherapistCalendar:
         self._busy_starts = [start for start, _, _ in self._busy_minutes]
         self._time_off_minutes = [(_minute(start), _minute(end)) for start, end in self.time_off]
 
-    def busy_near(self, first: int, last: int) -> list[tuple[int, int, str]]:
-        """Appointments (UTC minutes and zip) starting within a day either side of [first, last]."""
+        self._blocked: dict[tuple, list[tuple[int, int]]] = {}
+
+    def blocked_near(self, first: int, last: int, query: "SlotQuery") -> list[tuple[int, int]]:
+        """Start times ruled out by appointments starting within a day of [first, last]: open
+        intervals (lo, hi), each an appointment widened by the session before it and the travel
+        gap on both sides. Worked out once per appointment for a query, then reused every day."""
+        key = (query.zip_code, query.busy_minutes, query.buffer_minutes)
+        if key not in self._blocked:
+            self._blocked[key] = [
+                (start - gap - query.busy_minutes, end + gap)
+                for start, end, zip_code in self._busy_minutes
+                for gap in (
+                    required_gap(zip_code, query.zip_code, buffer_minutes=query.buffer_minutes),
+                )
+            ]
         lo = bisect_left(self._busy_starts, first - MINUTES_PER_DAY)
         hi = bisect_right(self._busy_starts, last + MINUTES_PER_DAY)
-        return self._busy_minutes[lo:hi]
+        return self._blocked[key][lo:hi]
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,7 @@ def _moment(minute: int) -> datetime:
     return datetime.fromtimestamp(minute * 60, tz=UTC)
 
 
+@lru_cache(maxsize=65536)
 def _local_minute(day: date, wall: time, tz: ZoneInfo) -> int | None:
     """UTC minute of a local wall time, or None when that wall time does not exist (DST gap)."""
     local = datetime.combine(day, wall, tzinfo=tz)
@@ -190,11 +204,11 @@ def _open_intervals(calendar: TherapistCalendar, query: SlotQuery, day: date) ->
         for off_start, off_end in calendar._time_off_minutes
         if off_end > window_first and off_start - length < window_last
     ]
-    for busy_start, busy_end, busy_zip in calendar.busy_near(window_first, window_last):
-        gap = required_gap(busy_zip, query.zip_code, buffer_minutes=query.buffer_minutes)
-        lo, hi = busy_start - gap - length, busy_end + gap
-        if hi > window_first and lo < window_last:
-            forbidden.append((lo, hi))
+    forbidden += [
+        (lo, hi)
+        for lo, hi in calendar.blocked_near(window_first, window_last, query)
+        if hi > window_first and lo < window_last
+    ]
 
     # A start s is blocked by (lo, hi) when lo < s < hi: keep s <= lo and s >= hi.
     for lo, hi in forbidden:

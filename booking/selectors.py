@@ -72,10 +72,7 @@ def _candidate_therapists(
     )
     if gender != "any":
         queryset = queryset.filter(gender=gender)
-    return queryset.prefetch_related(
-        "modalities",
-        Prefetch("working_hours", queryset=WorkingHours.objects.order_by("weekday", "starts_at")),
-    ).order_by("pk")
+    return queryset.prefetch_related("modalities").order_by("pk")
 
 
 def _within_radius(therapist: Therapist, zip_code: str) -> bool:
@@ -125,15 +122,18 @@ def calendars_load(
     ):
         busy[therapist_id].append(Busy(starts_at, ends_at, zip_of_visit))
 
-    calendars = []
-    for therapist in therapists:
-        hours = defaultdict(list)
-        for window in therapist.working_hours.all():
-            hours[window.weekday].append((window.starts_at, window.ends_at))
-        calendars.append(
-            TherapistCalendar(therapist, dict(hours), time_off[therapist.pk], busy[therapist.pk])
+    hours = defaultdict(lambda: defaultdict(list))
+    for therapist_id, weekday, starts_at, ends_at in WorkingHours.objects.filter(
+        therapist_id__in=ids
+    ).values_list("therapist_id", "weekday", "starts_at", "ends_at"):
+        hours[therapist_id][weekday].append((starts_at, ends_at))
+
+    return [
+        TherapistCalendar(
+            therapist, dict(hours[therapist.pk]), time_off[therapist.pk], busy[therapist.pk]
         )
-    return calendars
+        for therapist in therapists
+    ]
 
 
 def slot_query_build(
