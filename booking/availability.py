@@ -61,9 +61,15 @@ class Slot:
 
 @dataclass(frozen=True)
 class Busy:
-    starts_at: datetime
-    ends_at: datetime
+    """An appointment the therapist already has, in UTC minutes since 1970, and its zip code."""
+
+    start: int
+    end: int
     zip_code: str
+
+    @classmethod
+    def between(cls, starts_at: datetime, ends_at: datetime, zip_code: str) -> "Busy":
+        return cls(_minute(starts_at), _minute(ends_at), zip_code)
 
 
 @dataclass
@@ -77,11 +83,8 @@ class TherapistCalendar:
     busy: list[Busy]
 
     def __post_init__(self):
-        self.busy = sorted(self.busy, key=lambda busy: busy.starts_at)
-        self._busy_minutes = [
-            (_minute(busy.starts_at), _minute(busy.ends_at), busy.zip_code) for busy in self.busy
-        ]
-        self._busy_starts = [start for start, _, _ in self._busy_minutes]
+        self.busy = sorted(self.busy, key=lambda busy: busy.start)
+        self._busy_starts = [busy.start for busy in self.busy]
         self._time_off_minutes = [(_minute(start), _minute(end)) for start, end in self.time_off]
 
         self._blocked: dict[tuple, list[tuple[int, int]]] = {}
@@ -92,13 +95,13 @@ class TherapistCalendar:
         gap on both sides. Worked out once per appointment for a query, then reused every day."""
         key = (query.zip_code, query.busy_minutes, query.buffer_minutes)
         if key not in self._blocked:
-            self._blocked[key] = [
-                (start - gap - query.busy_minutes, end + gap)
-                for start, end, zip_code in self._busy_minutes
-                for gap in (
-                    required_gap(zip_code, query.zip_code, buffer_minutes=query.buffer_minutes),
+            blocked = []
+            for busy in self.busy:
+                gap = required_gap(
+                    busy.zip_code, query.zip_code, buffer_minutes=query.buffer_minutes
                 )
-            ]
+                blocked.append((busy.start - gap - query.busy_minutes, busy.end + gap))
+            self._blocked[key] = blocked
         lo = bisect_left(self._busy_starts, first - MINUTES_PER_DAY)
         hi = bisect_right(self._busy_starts, last + MINUTES_PER_DAY)
         return self._blocked[key][lo:hi]
@@ -285,10 +288,10 @@ def free_candidates(
             continue
         if not any(first <= start <= last for first, last in _open_intervals(calendar, query, day)):
             continue
-        same_day = [b for b in calendar.busy if b.starts_at.astimezone(query.tz).date() == day]
-        booked = sum(_minute(b.ends_at) - _minute(b.starts_at) for b in same_day)
-        before = [b for b in same_day if b.ends_at <= starts_at]
-        origin = max(before, key=lambda b: b.ends_at).zip_code if before else None
+        same_day = [b for b in calendar.busy if _moment(b.start).astimezone(query.tz).date() == day]
+        booked = sum(b.end - b.start for b in same_day)
+        before = [b for b in same_day if b.end <= start]
+        origin = max(before, key=lambda b: b.end).zip_code if before else None
         origin = origin or calendar.therapist.home_zip
         miles = distance_miles(origin, query.zip_code)
         candidates.append(Candidate(calendar.therapist, booked, miles or 0.0))

@@ -114,7 +114,7 @@ def test_travel_time_follows_the_documented_formula():
 
 
 def test_a_far_client_is_offered_only_times_the_therapist_can_drive_to_and_from():
-    downtown_visit = Busy(at(14), at(15), "30303")
+    downtown_visit = Busy.between(at(14), at(15), "30303")
     travel = timedelta(minutes=travel_minutes("30303", "30024"))
     first_after = step_at_or_after(at(15) + travel)
     # A session before the visit must end early enough to drive back downtown.
@@ -128,7 +128,7 @@ def test_a_far_client_is_offered_only_times_the_therapist_can_drive_to_and_from(
 
 
 def test_a_client_next_door_waits_only_the_minimum_buffer():
-    downtown_visit = Busy(at(14), at(15), "30303")
+    downtown_visit = Busy.between(at(14), at(15), "30303")
 
     times = offered(query(zip_code="30303"), [calendar(busy=[downtown_visit])])
 
@@ -217,7 +217,9 @@ def test_a_zip_outside_the_service_radius_is_never_offered():
 
 
 def test_side_by_side_needs_two_therapists_free_at_once():
-    busy_at_ten = calendar(therapist(1), hours=NINE_TO_FIVE, busy=[Busy(at(10), at(11), "30303")])
+    busy_at_ten = calendar(
+        therapist(1), hours=NINE_TO_FIVE, busy=[Busy.between(at(10), at(11), "30303")]
+    )
     free_all_day = calendar(therapist(2), hours=NINE_TO_FIVE)
 
     single = offered(query(), [busy_at_ten, free_all_day])
@@ -255,7 +257,7 @@ def assigned(calendars, starts_at=None) -> list[int]:
 
 
 def test_the_least_booked_therapist_that_day_is_assigned_first():
-    morning_visit = Busy(at(9), at(10, 30), "30303")
+    morning_visit = Busy.between(at(9), at(10, 30), "30303")
 
     assert assigned([calendar(therapist(1), busy=[morning_visit]), calendar(therapist(2))]) == [
         2,
@@ -273,8 +275,10 @@ def test_with_equal_bookings_the_shorter_drive_wins():
 def test_travel_is_measured_from_the_previous_visit_not_from_home():
     # Both have one 60-minute visit that day; therapist 1 lives downtown but will be in
     # Alpharetta, therapist 2 lives in Duluth but will be next door.
-    after_alpharetta = calendar(therapist(1), busy=[Busy(at(9), at(10), "30024")])
-    after_downtown = calendar(therapist(2, home_zip="30097"), busy=[Busy(at(9), at(10), "30303")])
+    after_alpharetta = calendar(therapist(1), busy=[Busy.between(at(9), at(10), "30024")])
+    after_downtown = calendar(
+        therapist(2, home_zip="30097"), busy=[Busy.between(at(9), at(10), "30303")]
+    )
 
     assert assigned([after_alpharetta, after_downtown]) == [2, 1]
 
@@ -284,7 +288,7 @@ def test_otherwise_the_lowest_id_is_assigned_first():
 
 
 def test_no_candidate_for_a_time_off_the_grid_or_already_taken():
-    taken = calendar(busy=[Busy(at(14), at(15), "30303")])
+    taken = calendar(busy=[Busy.between(at(14), at(15), "30303")])
 
     assert assigned([calendar()], at(14, 15)) == []
     assert assigned([taken], at(14)) == []
