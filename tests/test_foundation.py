@@ -221,3 +221,40 @@ def test_requirements_pin_exact_versions():
     assert all("==" in line for line in lines)
     assert {"django", "django-crispy-forms", "psycopg2-binary", "celery", "redis"} <= names
     assert any(line.startswith("Django==5.2.") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        (
+            {
+                "DATABASE_URL": "postgres://postgres@127.0.0.1:5439/spatheory",
+                "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+            },
+            "PostgreSQL is not reachable",
+        ),
+        (
+            {
+                "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/spatheory",
+                "CELERY_BROKER_URL": "redis://127.0.0.1:6390/0",
+            },
+            "Redis is not reachable",
+        ),
+        ({}, "not PostgreSQL"),
+    ],
+)
+def test_the_test_run_stops_loudly_when_a_service_is_missing(env, named):
+    result = manage("check_services", **env)
+
+    assert result.returncode != 0
+    assert named in result.stderr
+
+
+def test_the_service_check_passes_when_both_answer():
+    result = manage(
+        "check_services",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/a_database_not_created_yet",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+    )
+
+    assert result.returncode == 0, result.stderr

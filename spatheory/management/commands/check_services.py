@@ -1,7 +1,8 @@
+import psycopg2
 import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, connection
+from django.db import connection
 
 
 class Command(BaseCommand):
@@ -10,9 +11,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
             raise CommandError(f"DATABASE_URL points at {connection.vendor}, not PostgreSQL.")
+        # The server must answer; the database itself may not exist yet (the test run creates
+        # its own), so ask the server's maintenance database.
+        params = {**connection.get_connection_params(), "dbname": "postgres"}
         try:
-            connection.ensure_connection()
-        except DatabaseError as exc:
+            psycopg2.connect(**params, connect_timeout=3).close()
+        except psycopg2.Error as exc:
             raise CommandError(
                 f"PostgreSQL is not reachable at DATABASE_URL: {str(exc).strip()}"
             ) from None
