@@ -43,7 +43,8 @@ test: install-dev
 	$(PY) manage.py check_services
 	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	$(MAKE) lint
-	$(PY) manage.py makemigrations --check --dry-run
+	# Models against migration files only: no database needed for that.
+	DATABASE_URL="sqlite://:memory:" $(PY) manage.py makemigrations --check --dry-run
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
