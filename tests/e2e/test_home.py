@@ -1,0 +1,81 @@
+"""The home page on a phone (375 x 812), with the demo services and articles."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from blog import demo as blog_demo
+from booking import demo as booking_demo
+from booking.models import Service
+from therapists import demo as therapists_demo
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo_site():
+    therapists_demo.seed()
+    booking_demo.seed()
+    blog_demo.seed()
+
+
+def test_home_page_fits_a_phone_and_keeps_booking_in_reach(page, demo_site):
+    page.goto("/")
+
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+    sticky = page.get_by_role("link", name="Book a massage").last
+    expect(sticky).to_be_in_viewport()
+    box = sticky.bounding_box()
+    assert box["y"] + box["height"] <= 812 and box["y"] > 812 - 120, box
+    assert box["height"] >= 44, box
+    page.mouse.wheel(0, 2000)
+    page.wait_for_function("window.scrollY > 0")
+    expect(sticky).to_be_in_viewport()
+
+    services = page.get_by_role("region", name="Services")
+    expect(services.get_by_role("article")).to_have_count(Service.objects.active().count())
+    swedish = Service.objects.get(slug="swedish")
+    card = services.get_by_role("article").filter(
+        has=page.get_by_role("link", name=swedish.name, exact=True)
+    )
+    for duration in swedish.durations.all():
+        expect(card).to_contain_text(f"{duration.minutes} min · ${duration.price}")
+    expect(card.get_by_role("link", name="Book swedish massage")).to_be_visible()
+
+
+def test_header_navigation_opens_from_the_menu_button(page, demo_site):
+    page.goto("/")
+    navigation = page.get_by_role("navigation", name="Main")
+    journal = navigation.get_by_role("link", name="Journal")
+    expect(journal).to_be_hidden()
+
+    menu = navigation.get_by_role("button", name="Open menu")
+    menu.click()
+
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    for name in ("Services", "Therapists", "Journal", "Book"):
+        expect(navigation.get_by_role("link", name=name, exact=True)).to_be_visible()
+    journal.click()
+    expect(page).to_have_url(re.compile("/blog/$"))
+    expect(page.get_by_role("heading", name="Journal", level=1)).to_be_visible()
+
+
+def test_skip_link_appears_on_focus_and_moves_focus_to_the_main_content(page, demo_site):
+    page.goto("/")
+    skip = page.get_by_role("link", name="Skip to main content")
+    assert skip.bounding_box() is None or not _on_screen(skip.bounding_box())
+
+    page.keyboard.press("Tab")
+
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    assert _on_screen(skip.bounding_box()), skip.bounding_box()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("main")).to_be_focused()
+
+
+def _on_screen(box: dict) -> bool:
+    return box["width"] > 1 and box["height"] > 1 and box["x"] >= 0 and box["y"] >= 0
