@@ -76,6 +76,13 @@ def test_booking_from_a_service_page_preselects_it(client, swedish):
     assert re.search(r'<input type="radio" name="service" value="swedish"[^>]* checked', page)
 
 
+def test_the_sticky_book_button_on_a_service_page_books_that_service(client, swedish):
+    page = page_of(client.get("/services/swedish/"))
+
+    sticky = page[page.index('class="sticky-book') :]
+    assert 'href="/book/?service=swedish"' in sticky[: sticky.index("</div>")]
+
+
 def test_the_demo_catalogue_is_complete_and_idempotent():
     for slug in MODALITY_SLUGS:
         ModalityFactory(name=slug.replace("-", " ").title(), slug=slug)

@@ -43,7 +43,7 @@ def day_button(page: Page, day: date):
 
 def start_from_the_service_page(page: Page) -> None:
     page.goto("/services/swedish/")
-    page.get_by_role("link", name="Book swedish massage").click()
+    page.get_by_role("main").get_by_role("link", name="Book swedish massage").click()
     expect(page.get_by_text("Step 1 of 4")).to_be_visible()
     expect(page.get_by_role("radio", name="Swedish massage")).to_be_checked()
 
