@@ -8,7 +8,7 @@ RUN pip install -r requirements.txt
 
 COPY . .
 RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
-    && useradd --create-home spatheory && mkdir -p /app/var && chown spatheory /app/var
+    && useradd --create-home spatheory && mkdir -p /app/var/media && chown -R spatheory /app/var
 USER spatheory
 
 EXPOSE 8000
