@@ -10,8 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Appointment, Booking
-from booking.services import booking_create
-from tests.booking.helpers import ATLANTA, at, page_of
+from tests.booking.helpers import ATLANTA, at, make_booking, page_of
 from tests.factories import ServiceFactory, TherapistFactory
 from therapists.models import Therapist
 
@@ -285,18 +284,7 @@ def test_a_slot_taken_before_confirming_offers_alternatives_and_keeps_the_detail
     choose_service(client, swedish)
     client.post("/book/time/", {"start": slot_value(at(2, 14))})
     client.post("/book/details/", DETAILS)
-    booking_create(
-        service=swedish,
-        minutes=60,
-        starts_at=at(2, 14),
-        client_name="Someone Else",
-        client_email="else@example.com",
-        client_phone="+14045550188",
-        address_line1="1 Main St",
-        city="Atlanta",
-        zip_code="30309",
-        consent=True,
-    )
+    make_booking(swedish, at(2, 14), client_name="Someone Else", client_email="else@example.com")
 
     response = client.post("/book/review/")
 
@@ -397,18 +385,7 @@ def test_booking_pages_run_a_constant_number_of_queries(client, django_assert_nu
         TherapistFactory(modalities=[couples.modality], hours="all")
         ServiceFactory(name=f"Extra massage {index}")
     for hour in (9, 11, 13, 15, 17):
-        booking_create(
-            service=couples,
-            minutes=60,
-            starts_at=at(3, hour),
-            client_name="Other",
-            client_email="other@example.com",
-            client_phone="+14045550188",
-            address_line1="1 Main St",
-            city="Atlanta",
-            zip_code="30309",
-            consent=True,
-        )
+        make_booking(couples, at(3, hour), client_email="other@example.com")
     choose_service(client, couples)
     with django_assert_num_queries(few_time):
         client.get("/book/time/")
@@ -427,16 +404,5 @@ def test_booking_pages_run_a_constant_number_of_queries(client, django_assert_nu
 
 def test_booking_create_rules_are_the_ones_the_flow_applies(swedish):
     with pytest.raises(ValidationError) as refused:
-        booking_create(
-            service=swedish,
-            minutes=60,
-            starts_at=at(2, 14),
-            client_name="Ada",
-            client_email="ada@example.com",
-            client_phone="12",
-            address_line1="1 Main St",
-            city="Atlanta",
-            zip_code="30309",
-            consent=True,
-        )
+        make_booking(swedish, at(2, 14), client_phone="12")
     assert "client_phone" in refused.value.message_dict
