@@ -146,21 +146,16 @@ def _credential_digest(notification: Notification):
     from .notifications import credential_expiry_list
 
     today = timezone.localdate()
-    labels = {
-        "licence_expires_on": "Licence",
-        "insurance_expires_on": "Insurance",
-        "background_check_valid_until": "Background check",
-    }
     rows = []
     for therapist in credential_expiry_list():
         items = []
-        for field in CREDENTIAL_EXPIRY_FIELDS:
+        for field, label in CREDENTIAL_EXPIRY_FIELDS.items():
             expires = getattr(therapist, field)
             if expires is None:
                 continue
             days = (expires - today).days
             if days <= settings.CREDENTIAL_WARNING_DAYS:
-                items.append({"label": labels[field], "date": expires, "days": days})
+                items.append({"label": label, "date": expires, "days": days})
         rows.append({"therapist": therapist, "items": items})
     if not rows:
         return None

@@ -26,7 +26,7 @@ import kombu.exceptions
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -401,15 +401,13 @@ def reminders_queue() -> int:
 def credential_expiry_list():
     """Working therapists (active or paused) whose licence, insurance or background check has
     expired or expires within ``CREDENTIAL_WARNING_DAYS``, soonest first."""
-    from therapists.models import CREDENTIAL_EXPIRY_FIELDS, Therapist
+    from therapists.models import Therapist
 
-    limit = timezone.localdate() + timedelta(days=settings.CREDENTIAL_WARNING_DAYS)
-    expiring = Q()
-    for field in CREDENTIAL_EXPIRY_FIELDS:
-        expiring |= Q(**{f"{field}__lte": limit})
     return (
         Therapist.objects.filter(status__in=[Therapist.Status.ACTIVE, Therapist.Status.PAUSED])
-        .filter(expiring)
+        .credentials_need_attention(
+            timezone.localdate(), within_days=settings.CREDENTIAL_WARNING_DAYS
+        )
         .order_by("last_name", "first_name")
     )
 

@@ -1,9 +1,6 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.html import format_html
@@ -19,12 +16,6 @@ from .models import (
 )
 from .services import therapist_activate, therapist_offboard, therapist_pause
 from .validators import phone_to_e164
-
-CREDENTIAL_LABELS = {
-    "licence_expires_on": "Licence",
-    "insurance_expires_on": "Insurance",
-    "background_check_valid_until": "Background check",
-}
 
 
 @admin.register(Modality)
@@ -90,21 +81,15 @@ class CredentialExpiryFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
-        soon = today + timedelta(days=settings.CREDENTIAL_WARNING_DAYS)
-        expired = Q()
-        expiring = Q()
-        missing = Q()
-        for field in CREDENTIAL_EXPIRY_FIELDS:
-            expired |= Q(**{f"{field}__lt": today})
-            expiring |= Q(**{f"{field}__range": (today, soon)})
-            missing |= Q(**{f"{field}__isnull": True})
         match self.value():
             case "expiring":
-                return queryset.filter(expiring).exclude(expired)
+                return queryset.credentials_expiring(
+                    today, within_days=settings.CREDENTIAL_WARNING_DAYS
+                )
             case "expired":
-                return queryset.filter(expired)
+                return queryset.credentials_expired(today)
             case "missing":
-                return queryset.filter(missing)
+                return queryset.credentials_missing()
         return queryset
 
 
@@ -201,7 +186,7 @@ class TherapistAdmin(SimpleHistoryAdmin):
     def credential_expiry(self, therapist):
         today = timezone.localdate()
         expiries = [
-            (getattr(therapist, field), label) for field, label in CREDENTIAL_LABELS.items()
+            (getattr(therapist, field), label) for field, label in CREDENTIAL_EXPIRY_FIELDS.items()
         ]
         missing = [label for expires_on, label in expiries if expires_on is None]
         if missing:

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,7 +30,39 @@ class Modality(models.Model):
         return [line.strip() for line in self.techniques.splitlines() if line.strip()]
 
 
+# Each credential's expiry field and how staff call it.
+CREDENTIAL_EXPIRY_FIELDS = {
+    "licence_expires_on": "Licence",
+    "insurance_expires_on": "Insurance",
+    "background_check_valid_until": "Background check",
+}
+
+
+def _any_expiry(**lookup) -> Q:
+    """``Q`` matching a therapist any of whose credential expiries meets ``lookup``."""
+    (name, value), condition = next(iter(lookup.items())), Q()
+    for field in CREDENTIAL_EXPIRY_FIELDS:
+        condition |= Q(**{f"{field}__{name}": value})
+    return condition
+
+
 class TherapistQuerySet(models.QuerySet):
+    def credentials_missing(self):
+        return self.filter(_any_expiry(isnull=True))
+
+    def credentials_expired(self, day: date):
+        """Any credential expired before ``day``."""
+        return self.filter(_any_expiry(lt=day))
+
+    def credentials_expiring(self, day: date, *, within_days: int):
+        """Nothing expired yet, but a credential expires within ``within_days`` of ``day``."""
+        soon = _any_expiry(range=(day, day + timedelta(days=within_days)))
+        return self.filter(soon).exclude(_any_expiry(lt=day))
+
+    def credentials_need_attention(self, day: date, *, within_days: int):
+        """Expired, or expiring within ``within_days``: what staff must renew."""
+        return self.filter(_any_expiry(lte=day + timedelta(days=within_days)))
+
     def bookable_on(self, day: date, *, modality_id: int | None = None):
         """Prefilter for ``therapist_is_bookable``: everything but the zip radius, in SQL."""
         queryset = self.filter(
@@ -48,12 +80,6 @@ class TherapistQuerySet(models.QuerySet):
             queryset = queryset.filter(modalities__id=modality_id)
         return queryset
 
-
-CREDENTIAL_EXPIRY_FIELDS = (
-    "licence_expires_on",
-    "insurance_expires_on",
-    "background_check_valid_until",
-)
 
 # Fields only the Vetting group (``therapists.change_credentials``) may edit.
 CREDENTIAL_FIELDS = (
@@ -187,15 +213,6 @@ class Therapist(models.Model):
     @property
     def initials(self) -> str:
         return f"{self.first_name[:1]}{self.last_name[:1]}".upper()
-
-    @property
-    def earliest_credential_expiry(self) -> date | None:
-        """The first of the licence, insurance and background check expiries, None if any
-        of them is missing (a missing credential is worse than an expiring one)."""
-        expiries = [getattr(self, field) for field in CREDENTIAL_EXPIRY_FIELDS]
-        if None in expiries:
-            return None
-        return min(expiries)
 
 
 class WorkingHours(models.Model):
