@@ -21,7 +21,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from pydantic import StrictBool
 
 from .forms import NOTES_MAX_LENGTH
-from .models import Appointment, Booking
+from .models import TOKEN_PATTERN, Appointment, Booking
 from .ratelimit import rate_limit_exceeded
 from .selectors import service_list_active, slot_list_available
 from .services import SlotTaken, booking_cancel, booking_create, booking_reschedule
@@ -35,7 +35,7 @@ api = NinjaAPI(
     docs_url=None,
 )
 
-TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
+TOKEN = re.compile(TOKEN_PATTERN)
 MAX_DAYS = 31
 # Service-layer argument names -> the API's field paths.
 FIELD_PATHS = {

@@ -16,6 +16,10 @@ def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
+# What a token looks like in a URL: URL-safe base64, 22 characters (128 bits) or more.
+TOKEN_PATTERN = "[A-Za-z0-9_-]{22,64}"
+
+
 def new_token() -> str:
     """Unguessable URL-safe token: 24 random bytes, 192 bits, 32 characters."""
     return secrets.token_urlsafe(24)

@@ -1,12 +1,13 @@
 from django.urls import path, register_converter
 
 from . import views
+from .models import TOKEN_PATTERN
 
 
 class TokenConverter:
     """URL-safe base64 tokens; anything else never reaches a view (a plain 404)."""
 
-    regex = "[A-Za-z0-9_-]{22,64}"
+    regex = TOKEN_PATTERN
 
     def to_python(self, value):
         return value
