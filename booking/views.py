@@ -21,7 +21,7 @@ from .forms import DetailsForm, LostLinkForm, ServiceStepForm, TimeStepForm
 from .models import Appointment, Booking, Service
 from .notifications import notify_manage_links
 from .ratelimit import rate_limit_exceeded
-from .selectors import service_list_active, slot_list_available, zip_is_served
+from .selectors import not_served_message, service_list_active, slot_list_available, zip_is_served
 from .services import (
     SlotTaken,
     booking_cancel,
@@ -157,9 +157,7 @@ def book(request):
 
 
 def _not_served(zip_code: str) -> str:
-    return (
-        f"We don't come to {zip_code} yet. Call us on (404) 555-0199 and we'll see what we can do."
-    )
+    return f"{not_served_message(zip_code)} Call us on (404) 555-0199 and we'll see what we can do."
 
 
 @require_POST
