@@ -178,6 +178,12 @@ _REFERRAL_REQUIRED = {
 }
 
 
+def booking_is_changeable(*, booking: Booking, now: datetime | None = None) -> bool:
+    """Whether the client may still reschedule or cancel: confirmed and not yet started."""
+    now = now or timezone.now()
+    return booking.status == Booking.Status.CONFIRMED and booking.starts_at > now
+
+
 def _require_changeable(booking: Booking, *, now: datetime, action: str) -> None:
     if booking.status != Booking.Status.CONFIRMED:
         status = booking.get_status_display().lower()

@@ -27,6 +27,7 @@ from .services import (
     booking_cancel,
     booking_cancellation_is_late,
     booking_create,
+    booking_is_changeable,
     booking_reschedule,
 )
 
@@ -415,10 +416,6 @@ def _booking_for(token: str) -> Booking:
         raise Http404("No booking with this link.") from None
 
 
-def _can_change(booking: Booking) -> bool:
-    return booking.status == Booking.Status.CONFIRMED and booking.starts_at > timezone.now()
-
-
 @private_page
 @require_GET
 def booking_detail(request, token):
@@ -430,7 +427,7 @@ def booking_detail(request, token):
         {
             "booking": booking,
             "therapists": therapists,
-            "can_change": _can_change(booking),
+            "can_change": booking_is_changeable(booking=booking),
             "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
         },
     )
@@ -453,7 +450,7 @@ def booking_calendar(request, token):
 @require_http_methods(["GET", "POST"])
 def booking_reschedule_view(request, token):
     booking = _booking_for(token)
-    if not _can_change(booking):
+    if not booking_is_changeable(booking=booking):
         messages.error(
             request, "This booking can no longer be changed online. Call us and we'll help."
         )
@@ -504,7 +501,7 @@ def booking_reschedule_view(request, token):
 @require_http_methods(["GET", "POST"])
 def booking_cancel_view(request, token):
     booking = _booking_for(token)
-    if not _can_change(booking):
+    if not booking_is_changeable(booking=booking):
         messages.error(
             request, "This booking can no longer be cancelled online. Call us and we'll help."
         )
