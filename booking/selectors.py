@@ -182,11 +182,15 @@ def slot_query_build(
     )
 
 
+def lengths_offered_message(service: Service) -> str:
+    lengths = ", ".join(str(duration.minutes) for duration in service.durations.all())
+    return f"{service.name} is offered for {lengths} minutes."
+
+
 def validate_slot_request(*, service: Service, minutes: int, zip_code: str, gender: str) -> None:
     errors = {}
     if not any(duration.minutes == minutes for duration in service.durations.all()):
-        lengths = ", ".join(str(d.minutes) for d in service.durations.all())
-        errors["minutes"] = [f"{service.name} is offered for {lengths} minutes."]
+        errors["minutes"] = [lengths_offered_message(service)]
     try:
         validate_zip_code(zip_code)
     except ValidationError as exc:

@@ -31,6 +31,7 @@ from .notifications import (
 from .selectors import (
     business_timezone,
     calendars_load,
+    lengths_offered_message,
     not_served_message,
     slot_list_available,
     slot_query_build,
@@ -100,22 +101,18 @@ def _booking_validate(
     if not service.is_active:
         errors["service"] = [SERVICE_UNAVAILABLE]
     if duration is None:
-        lengths = ", ".join(str(d.minutes) for d in service.durations.all())
-        errors["minutes"] = [f"{service.name} is offered for {lengths} minutes."]
+        errors["minutes"] = [lengths_offered_message(service)]
     start_errors = _start_errors(service=service, starts_at=booking.starts_at, now=now)
     if start_errors:
         errors["starts_at"] = start_errors
     if consent is not True:
         errors["consent"] = ["Tick the box to agree to the booking terms and how we use notes."]
 
-    for field, value in [
-        ("client_phone", booking.client_phone),
-        ("prescriber_phone", booking.prescriber_phone),
-    ]:
-        if field == "prescriber_phone" and not value:
-            continue
+    # The prescriber's phone is optional here; the referral rules below ask for it.
+    phones = ["client_phone", "prescriber_phone"] if booking.prescriber_phone else ["client_phone"]
+    for field in phones:
         try:
-            setattr(booking, field, phone_to_e164(value))
+            setattr(booking, field, phone_to_e164(getattr(booking, field)))
         except ValidationError as exc:
             errors[field] = exc.messages
     try:
