@@ -2,6 +2,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
@@ -15,7 +16,7 @@ from django.utils.html import format_html
 from therapists.geo import distance_miles
 from therapists.validators import phone_to_e164
 
-from .availability import travel_minutes
+from .availability import required_gap
 from .emails import local_time, local_when
 from .forms import PhoneBookingForm
 from .models import Appointment, Booking, Notification, Service, ServiceDuration
@@ -390,7 +391,9 @@ def _travel(previous: Appointment | None, appointment: Appointment) -> dict | No
     if previous is None:
         return None
     miles = distance_miles(previous.zip_code, appointment.zip_code)
-    needed = travel_minutes(previous.zip_code, appointment.zip_code)
+    needed = required_gap(
+        previous.zip_code, appointment.zip_code, buffer_minutes=settings.BOOKING_MIN_BUFFER_MINUTES
+    )
     gap = int((appointment.starts_at - previous.ends_at).total_seconds() // 60)
     return {"miles": miles, "minutes": needed, "gap": gap, "tight": gap < needed}
 

@@ -8,9 +8,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from booking.availability import required_gap
 from booking.models import Appointment, Booking, Service
 from tests.booking.helpers import ATLANTA, at, make_booking, page_of
-from tests.factories import ModalityFactory, ServiceFactory, TherapistFactory
+from tests.factories import (
+    AppointmentFactory,
+    BookingFactory,
+    ModalityFactory,
+    ServiceFactory,
+    TherapistFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -305,6 +312,20 @@ def test_the_schedule_shows_each_therapists_day_with_travel(admin_client, swedis
     assert re.search(r"\d+\.\d mi, about \d+ min needed; 180 min gap", page)
     assert "Tomorrow Client" not in page
     assert "Today's schedule" in page_of(admin_client.get(CHANGELIST))
+
+
+def test_the_schedule_flags_visits_too_close_for_the_drive_between_them(admin_client, maya):
+    # Written directly, bypassing the engine: 30309 at 10, Alpharetta (29 miles) at 11:30.
+    first = BookingFactory(starts_at=at(2, 10), zip_code="30309")
+    second = BookingFactory(starts_at=at(2, 11, 30), zip_code="30024")
+    AppointmentFactory(booking=first, therapist=maya)
+    AppointmentFactory(booking=second, therapist=maya)
+
+    page = page_of(admin_client.get("/admin/booking/booking/schedule/", {"date": "2026-12-02"}))
+
+    needed = required_gap("30309", "30024", buffer_minutes=30)
+    assert f"about {needed} min needed; 30 min gap" in page
+    assert "Tight" in page
 
 
 def test_the_schedule_survives_a_bad_date(admin_client):
