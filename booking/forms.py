@@ -7,6 +7,7 @@ from django.urls import reverse
 from therapists.validators import validate_phone, validate_zip_code
 
 from .models import Booking, Service, ServiceDuration
+from .selectors import lengths_offered_message
 
 # Free-text answers are kept to a size a person writes; anything longer is refused, not cut.
 NOTES_MAX_LENGTH = 2000
@@ -131,14 +132,9 @@ class ServiceStepForm(StepForm):
     def clean(self):
         cleaned = super().clean()
         service, minutes = cleaned.get("service"), cleaned.get("minutes")
-        if service and minutes:
-            offered = [duration.minutes for duration in service.durations.all()]
-            if minutes not in offered:
-                self.add_error(
-                    "minutes",
-                    f"{service.name} comes in {', '.join(map(str, offered))} minutes. "
-                    "Choose one of those.",
-                )
+        offered = [duration.minutes for duration in service.durations.all()] if service else []
+        if service and minutes and minutes not in offered:
+            self.add_error("minutes", lengths_offered_message(service))
         return cleaned
 
 
