@@ -1,10 +1,11 @@
 """factory_boy factories shared by the whole suite.
 
 ``TherapistFactory`` builds a therapist who is bookable by default: active, vetted, every
-credential valid for years, based in downtown Atlanta (30303) with a 25-mile radius.
+credential issued years before and valid for years after the day the therapist is built (on the
+test's clock), based in downtown Atlanta (30303) with a 25-mile radius.
 """
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import factory
@@ -14,6 +15,12 @@ from django.utils import timezone
 from blog.models import Article, Category
 from booking.models import Appointment, Booking, Service, ServiceDuration
 from therapists.models import Modality, Therapist, TimeOff, WorkingHours
+
+
+def _years_from_today(years: int):
+    """A date ``years`` from today on the test's clock, so credentials never lapse whatever
+    day the suite runs on."""
+    return factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=365 * years))
 
 
 class ModalityFactory(factory.django.DjangoModelFactory):
@@ -43,17 +50,17 @@ class TherapistFactory(factory.django.DjangoModelFactory):
     travel_radius_miles = 25
     status = Therapist.Status.ACTIVE
     licence_number = factory.Sequence(lambda n: f"MT{100000 + n}")
-    licence_issued_on = date(2020, 1, 1)
-    licence_expires_on = date(2030, 12, 31)
+    licence_issued_on = _years_from_today(-6)
+    licence_expires_on = _years_from_today(5)
     insurance_carrier = "Hartford Mutual"
     insurance_policy_number = factory.Sequence(lambda n: f"POL-{n:06d}")
     insurance_coverage = Decimal("2000000.00")
-    insurance_starts_on = date(2020, 1, 1)
-    insurance_expires_on = date(2030, 12, 31)
+    insurance_starts_on = _years_from_today(-6)
+    insurance_expires_on = _years_from_today(5)
     background_check_provider = "Sterling"
-    background_check_passed_on = date(2020, 1, 1)
-    background_check_valid_until = date(2030, 12, 31)
-    vetted_on = date(2020, 1, 2)
+    background_check_passed_on = _years_from_today(-6)
+    background_check_valid_until = _years_from_today(5)
+    vetted_on = factory.LazyAttribute(lambda o: o.licence_issued_on + timedelta(days=1))
 
     @factory.post_generation
     def modalities(self, create, extracted, **kwargs):

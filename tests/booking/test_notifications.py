@@ -38,6 +38,13 @@ ATLANTA = ZoneInfo("America/New_York")
 HEALTH = "Recovering from a left rotator cuff tear"
 
 
+@pytest.fixture(autouse=True)
+def _ten_days_before(time_machine):
+    """Friday, Nov 20 2026 in the morning: before every booking made here, so each message that
+    is only sent for a booking still to come is sent."""
+    time_machine.move_to(datetime(2026, 11, 20, 9, 0, tzinfo=ATLANTA), tick=False)
+
+
 def make_booking(therapist=None, **kwargs):
     """A confirmed booking on Tue, Dec 1 2026 at 2:00 pm Atlanta time with one therapist."""
     starts_at = kwargs.pop("starts_at", datetime(2026, 12, 1, 14, 0, tzinfo=ATLANTA))
@@ -508,6 +515,8 @@ def test_with_tasks_inline_a_failing_mail_server_never_breaks_the_booking(
 def test_every_scheduled_beat_job_is_a_registered_task(settings):
     from spatheory.celery import app
 
+    # What a worker imports when it starts (autodiscovered task modules included).
+    app.loader.import_default_modules()
     names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {
         "booking.tasks.notification_sweep",

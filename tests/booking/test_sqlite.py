@@ -21,20 +21,22 @@ from therapists.models import Modality, Therapist, WorkingHours
 swedish = Modality.objects.create(name="Swedish", slug="swedish")
 service = Service.objects.create(name="Swedish massage", slug="swedish-massage", modality=swedish)
 ServiceDuration.objects.create(service=service, minutes=60, price="120.00")
+today = timezone.localdate()
+year_ago, year_on = today - timedelta(days=365), today + timedelta(days=365)
 for name in ("Maya", "Tess"):
     therapist = Therapist.objects.create(
         first_name=name, last_name="Brooks", display_name=name, slug=name.lower(),
         email=f"{name.lower()}@example.com", phone="+14045550111", gender="female",
-        home_zip="30303", travel_radius_miles=25, status="active", vetted_on="2020-01-02",
-        licence_expires_on="2099-12-31", insurance_expires_on="2099-12-31",
-        background_check_valid_until="2099-12-31",
+        home_zip="30303", travel_radius_miles=25, status="active", vetted_on=year_ago,
+        licence_expires_on=year_on, insurance_expires_on=year_on,
+        background_check_valid_until=year_on,
     )
     therapist.modalities.add(swedish)
     WorkingHours.objects.bulk_create(
         WorkingHours(therapist=therapist, weekday=day, starts_at=time(9), ends_at=time(17))
         for day in range(7)
     )
-day = timezone.localdate() + timedelta(days=2)
+day = today + timedelta(days=2)
 
 
 def book(hour, email):
