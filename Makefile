@@ -9,8 +9,12 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/spatheory
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 TEST_CACHE_URL ?= redis://127.0.0.1:6379/1
 TEST_WORKERS ?= 2
+# The browser tests drive Debian's Chromium; `make test` installs it when it can.
+CHROMIUM ?= /usr/bin/chromium
+# `make test-anyday ON="2029-12-31 23:50"`: the suite with the whole process clock moved (UTC).
+ON ?= 2029-12-31 23:50:00
 
-.PHONY: run install install-dev migrate seed test lint fmt worker shell bench clean
+.PHONY: run install install-dev migrate seed test test-anyday browser faketime lint fmt worker shell bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -39,12 +43,27 @@ run: seed
 test: export DATABASE_URL := $(or $(DATABASE_URL),$(TEST_DATABASE_URL))
 test: export CELERY_BROKER_URL := $(or $(CELERY_BROKER_URL),$(TEST_BROKER_URL))
 test: export CACHE_URL := $(or $(CACHE_URL),$(TEST_CACHE_URL))
-test: install-dev
+test: install-dev browser
 	$(PY) manage.py check_services
 	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	$(MAKE) lint
 	# Models against migration files only: no database needed for that.
 	DATABASE_URL="sqlite://:memory:" $(PY) manage.py makemigrations --check --dry-run
+
+test-anyday: export DATABASE_URL := $(or $(DATABASE_URL),$(TEST_DATABASE_URL))
+test-anyday: export CELERY_BROKER_URL := $(or $(CELERY_BROKER_URL),$(TEST_BROKER_URL))
+test-anyday: export CACHE_URL := $(or $(CACHE_URL),$(TEST_CACHE_URL))
+test-anyday: install-dev browser faketime
+	$(PY) manage.py check_services
+	faketime -f "@$(ON)" $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# Debian packages the suite needs: installed as root when apt-get is there, else one line saying
+# what to install.
+browser:
+	@scripts/debian-package $(CHROMIUM) chromium
+
+faketime:
+	@scripts/debian-package faketime faketime
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

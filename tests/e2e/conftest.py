@@ -28,7 +28,7 @@ WAIT_MS = 10_000
 def browser():
     if not CHROMIUM.exists():
         pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}: apt-get install chromium chromium-driver",
+            f"Chromium is not installed at {CHROMIUM}: apt-get install chromium (make test does)",
             pytrace=False,
         )
     expect.set_options(timeout=WAIT_MS)
