@@ -1,10 +1,10 @@
 """Demo data for this app, loaded by ``manage.py seed_demo`` after the therapists' demo data
-(which creates the modalities). Idempotent: a second run changes nothing."""
+(which creates the modalities). A run creates the services that are missing, with their
+durations and prices, and leaves existing ones, however staff have changed them, alone."""
 
 from datetime import time
 from decimal import Decimal
 
-from spatheory.demo import upsert_by_slug
 from therapists.models import Modality
 
 from .models import Service, ServiceDuration
@@ -172,16 +172,15 @@ SERVICES = [
 
 
 def seed() -> None:
+    modalities = {modality.slug: modality for modality in Modality.objects.all()}
     for entry in SERVICES:
         entry = dict(entry)
         prices = entry.pop("prices")
         slug = entry.pop("slug")
-        entry["modality"] = Modality.objects.get(slug=entry["modality"])
-        service = upsert_by_slug(Service, slug=slug, values=entry)
-        for minutes, price in prices.items():
-            duration, _ = ServiceDuration.objects.get_or_create(
-                service=service, minutes=minutes, defaults={"price": Decimal(price)}
+        entry["modality"] = modalities[entry["modality"]]
+        service, created = Service.objects.get_or_create(slug=slug, defaults=entry)
+        if created:
+            ServiceDuration.objects.bulk_create(
+                ServiceDuration(service=service, minutes=minutes, price=Decimal(price))
+                for minutes, price in prices.items()
             )
-            if duration.price != Decimal(price):
-                duration.price = Decimal(price)
-                duration.save(update_fields=["price"])

@@ -1,4 +1,4 @@
-"""Demo data for this app, loaded by ``manage.py seed_demo``. Idempotent.
+"""Demo data for this app, loaded by ``manage.py seed_demo``.
 
 A dozen therapists across metro Atlanta, all active and vetted except three edge cases staff
 should recognise in the admin:
@@ -8,15 +8,16 @@ should recognise in the admin:
   and the bookability rule keeps him off every slot and off the public directory;
 - Tyler B.: an applicant, not vetted yet, background check not done.
 
-Dates are relative to today, so the demo stays meaningful whenever it is loaded.
+Dates are relative to the day a therapist is created, so a fresh demo is meaningful whenever it
+is loaded; a later run does not move them. A run creates what is missing and leaves existing
+modalities and therapists (their hours and modalities included) alone: a therapist staff have
+paused or edited stays that way, and a later run writes no history.
 """
 
 from datetime import date, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
-
-from spatheory.demo import upsert_by_slug
 
 from .models import Modality, Therapist, WorkingHours
 
@@ -303,29 +304,23 @@ def _therapist_values(index: int, spec: dict, today: date) -> dict:
     }
 
 
-def _set_hours(therapist: Therapist, windows: list[tuple[int, time, time]]) -> None:
-    current = set(therapist.working_hours.values_list("weekday", "starts_at", "ends_at"))
-    if current == set(windows):
-        return
-    therapist.working_hours.all().delete()
-    WorkingHours.objects.bulk_create(
-        WorkingHours(therapist=therapist, weekday=day, starts_at=start, ends_at=end)
-        for day, start, end in windows
-    )
-
-
 def seed() -> None:
     modalities = {}
     for order, spec in enumerate(MODALITIES):
         values = {key: value for key, value in spec.items() if key != "slug"}
-        modalities[spec["slug"]] = upsert_by_slug(
-            Modality, slug=spec["slug"], values={**values, "order": order}
+        modalities[spec["slug"]], _ = Modality.objects.get_or_create(
+            slug=spec["slug"], defaults={**values, "order": order}
         )
 
     today = timezone.localdate()
     for index, spec in enumerate(THERAPISTS):
-        therapist = upsert_by_slug(
-            Therapist, slug=spec["slug"], values=_therapist_values(index, spec, today)
+        therapist, created = Therapist.objects.get_or_create(
+            slug=spec["slug"], defaults=_therapist_values(index, spec, today)
         )
+        if not created:
+            continue
         therapist.modalities.set([modalities[slug] for slug in spec["modalities"]])
-        _set_hours(therapist, spec["hours"])
+        WorkingHours.objects.bulk_create(
+            WorkingHours(therapist=therapist, weekday=day, starts_at=start, ends_at=end)
+            for day, start, end in spec["hours"]
+        )

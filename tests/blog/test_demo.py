@@ -1,9 +1,11 @@
 import re
+from datetime import timedelta
 
 import pytest
 
 from blog import demo
 from blog.models import Article, Category
+from blog.services import article_save
 from tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +27,7 @@ def test_seed_writes_eight_readable_articles_in_three_categories(client, _fixed_
     assert articles.filter(author__first_name="Dana").count() == articles.count()
 
 
-def test_seed_links_articles_to_the_services_that_exist():
+def test_seed_links_new_articles_to_the_services_that_exist():
     ServiceFactory(name="Orthopedic massage", slug="orthopedic")
 
     demo.seed()
@@ -36,10 +38,7 @@ def test_seed_links_articles_to_the_services_that_exist():
     ServiceFactory(name="Medical massage", slug="medical")
     demo.seed()
 
-    assert set(article.related_services.values_list("slug", flat=True)) == {
-        "orthopedic",
-        "medical",
-    }
+    assert set(article.related_services.values_list("slug", flat=True)) == {"orthopedic"}
 
 
 def test_seed_twice_changes_nothing(_fixed_clock):
@@ -62,3 +61,61 @@ def test_seeded_articles_do_not_claim_a_recent_update(client, _fixed_clock):
 
     assert "October 15, 2025" in html
     assert "Updated" not in html
+
+
+def pager_link(html: str, rel: str) -> str:
+    """The text of the article page's previous or next link, tags and spacing removed."""
+    link = re.search(rf'<a [^>]*rel="{rel}">(.*?)</a>', html, re.DOTALL)
+    assert link, f"no {rel} link"
+    return " ".join(re.sub(r"<[^>]+>", " ", link.group(1)).split())
+
+
+def test_the_orthopedic_article_sits_between_the_strain_and_bruising_articles(client):
+    demo.seed()
+
+    html = client.get("/blog/orthopedic-vs-medical-massage/").content.decode()
+
+    assert "<h1>Orthopedic Massage vs. Medical Massage: Main Differences</h1>" in html
+    assert pager_link(html, "prev") == "Previous Massaging Strained Muscles: What You Need to Know"
+    assert pager_link(html, "next") == "Next Bruising After Deep Tissue Massage: Is It Normal?"
+    assert 'href="/blog/massage-for-strained-muscles/" rel="prev"' in html
+    assert 'href="/blog/bruising-after-deep-tissue-massage/" rel="next"' in html
+
+
+def test_seed_loads_every_markdown_file_in_the_demo_folder():
+    files = sorted(demo.ARTICLES_DIR.glob("*.md"))
+
+    demo.seed()
+
+    assert len(files) >= 8
+    assert Article.objects.published().count() == len(files)
+    assert set(Article.objects.values_list("slug", flat=True)) == {path.stem for path in files}
+
+
+def test_seed_on_a_later_day_leaves_an_article_staff_have_edited_as_it_is(_fixed_clock):
+    ServiceFactory(name="Sleep massage", slug="sleep")
+    demo.seed()
+    article = Article.objects.get(slug="what-is-a-sleep-massage")
+    article.title = "Sleep massage, explained"
+    article.body += "\n## A note from our team\n\nEvening slots fill first; book ahead.\n"
+    article_save(article=article)
+    article.related_services.clear()
+    edited = Article.objects.values().get(pk=article.pk)
+
+    _fixed_clock.shift(timedelta(days=40))
+    demo.seed()
+
+    assert Article.objects.values().get(pk=article.pk) == edited
+    assert not article.related_services.exists()
+
+
+def test_seed_does_not_bring_back_an_article_staff_have_moved():
+    demo.seed()
+    article = Article.objects.get(slug="what-is-a-sleep-massage")
+    article.slug = "sleep-massage"
+    article_save(article=article)
+
+    demo.seed()
+
+    assert not Article.objects.filter(slug="what-is-a-sleep-massage").exists()
+    assert Article.objects.count() == len(demo.demo_article_list())

@@ -1,20 +1,16 @@
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
+from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
 
 from therapists import demo
+from therapists.eligibility import therapist_is_bookable
 from therapists.models import Modality, Therapist, WorkingHours
+from therapists.services import therapist_pause
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("june_15_noon")]
 
 DEMO_MODALITIES = ["swedish", "deep-tissue", "sleep", "orthopedic", "medical", "prenatal", "sports"]
-
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(datetime(2026, 6, 15, 12, tzinfo=ZoneInfo("America/New_York")))
 
 
 def snapshot():
@@ -34,6 +30,36 @@ def test_seed_twice_changes_nothing_the_second_time():
     demo.seed()
 
     assert snapshot() == first
+
+
+def test_seed_on_a_later_day_writes_nothing(time_machine):
+    demo.seed()
+    first = snapshot()
+
+    time_machine.shift(timedelta(days=40))
+    demo.seed()
+
+    assert snapshot() == first
+
+
+def test_seed_on_a_later_day_leaves_a_therapist_staff_have_paused_and_edited(
+    staff_in, time_machine
+):
+    demo.seed()
+    maya = Therapist.objects.get(slug="maya-r")
+    therapist_pause(therapist=maya, by=staff_in("Vetting"))
+    maya.working_hours.filter(weekday=5).delete()
+    maya.modalities.remove(Modality.objects.get(slug="sleep"))
+    edited = snapshot()
+
+    time_machine.shift(timedelta(days=40))
+    demo.seed()
+
+    assert snapshot() == edited
+    maya.refresh_from_db()
+    assert maya.status == Therapist.Status.PAUSED
+    assert not maya.working_hours.filter(weekday=5).exists()
+    assert not maya.modalities.filter(slug="sleep").exists()
 
 
 def test_demo_modalities_have_real_descriptions_and_techniques():
@@ -57,7 +83,7 @@ def bookable_for(slug, zip_code):
         for therapist in Therapist.objects.bookable_on(
             today, modality_id=modality.id
         ).prefetch_related("modalities")
-        if therapist.is_bookable(on=today, modality_id=modality.id, zip_code=zip_code)
+        if therapist_is_bookable(therapist, on=today, modality_id=modality.id, zip_code=zip_code)
     ]
 
 

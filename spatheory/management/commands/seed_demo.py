@@ -9,7 +9,10 @@ from therapists import demo as therapists_demo
 
 
 class Command(BaseCommand):
-    help = "Load demo data. Safe to run again: a second run changes nothing."
+    help = (
+        "Load demo data: create what is missing and leave existing rows, with any changes staff "
+        "have made, as they are. A second run writes nothing."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
