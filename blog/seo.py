@@ -6,6 +6,8 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from therapists.validators import phone_to_e164
+
 from .models import Article
 
 # Inside <script> only these can end the element or start markup; JSON allows them escaped.
@@ -24,7 +26,7 @@ def business_json_ld() -> SafeString:
             "@type": "HealthAndBeautyBusiness",
             "name": "Spa Theory",
             "url": f"{settings.SITE_URL}/",
-            "telephone": "+1-404-555-0199",
+            "telephone": phone_to_e164(settings.BUSINESS_PHONE),
             "email": "hello@spatheory.com",
             "priceRange": "$$",
             "areaServed": {"@type": "AdministrativeArea", "name": "Atlanta metropolitan area"},

@@ -4,29 +4,10 @@ The cache backend fails open, so when Redis is down every request is allowed: a 
 never be refused because the limiter could not count it.
 """
 
-import re
-from functools import lru_cache
-
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
 
-RATE_PATTERN = re.compile(r"^(?P<limit>[1-9]\d*)/(?P<unit>[smhd])$")
-UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-@lru_cache(maxsize=16)
-def parse_rate(value: str) -> tuple[int, int] | None:
-    """``"20/h"`` -> ``(20, 3600)``; ``"0"`` (or empty) turns the limit off and gives None."""
-    value = (value or "").strip()
-    if value in {"", "0"}:
-        return None
-    match = RATE_PATTERN.match(value)
-    if match is None:
-        raise ImproperlyConfigured(
-            f"A rate limit must look like 20/h, 5/m or 100/d (or 0 for no limit), not {value!r}"
-        )
-    return int(match["limit"]), UNIT_SECONDS[match["unit"]]
+from .rate_format import parse_rate
 
 
 def client_ip(request) -> str:

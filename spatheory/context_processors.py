@@ -1,5 +1,23 @@
+from functools import lru_cache
+
 from django.conf import settings
+
+from therapists.validators import phone_to_e164
+
+
+@lru_cache(maxsize=8)
+def _e164(number: str) -> str:
+    return phone_to_e164(number)
+
+
+def business_phone_tel() -> str:
+    """``BUSINESS_PHONE`` in E.164, for ``tel:`` links and structured data."""
+    return _e164(settings.BUSINESS_PHONE)
 
 
 def site(request):
-    return {"site_url": settings.SITE_URL}
+    return {
+        "site_url": settings.SITE_URL,
+        "business_phone": settings.BUSINESS_PHONE,
+        "business_phone_tel": business_phone_tel(),
+    }

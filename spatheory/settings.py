@@ -6,14 +6,16 @@ With nothing set the site runs on the embedded default: DEBUG on, SQLite under
 and the rest listed in the README.
 """
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+
+from booking.rate_format import parse_rate
+from therapists.validators import phone_to_e164
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -22,35 +24,46 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
-def _bool(name: str, default: bool) -> bool:
-    raw = env.str(name, default="")
-    if raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be 1 or 0 (true/false), not {raw!r}")
+# The words a yes/no variable may hold. env.bool reads any word it doesn't know as False, so
+# DJANGO_DEBUG=flase would quietly mean "off"; here it stops the process instead.
+BOOLEAN_WORDS = {"1", "0", "true", "false", "yes", "no", "on", "off"}
 
 
-def _int(name: str, default: int) -> int:
-    raw = env.str(name, default="")
-    if raw == "":
+def _env(read, name: str, default):
+    """``read(name)``, ``read`` being ``env.bool`` or ``env.int``, or ``default`` when the
+    variable is unset or empty. A value it can't read stops the process with one line naming
+    the variable."""
+    raw = env.str(name, default="").strip()
+    if not raw:
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if read == env.bool:
+        if raw.lower() in BOOLEAN_WORDS:
+            return read(name)
+        expected = "1 or 0 (true/false)"
+    else:
+        try:
+            return read(name)
+        except ValueError:
+            expected = "a whole number"
+    raise ImproperlyConfigured(f"{name} must be {expected}, not {raw!r}")
 
 
 def _rate(name: str, default: str) -> str:
-    """A rate limit such as ``20/h``, ``5/m`` or ``100/d``; ``0`` turns it off."""
+    """A rate limit in ``booking.rate_format``'s format, checked now."""
     value = env.str(name, default=default).strip()
-    if not re.match(r"^(0|[1-9][0-9]*/[smhd])$", value):
+    parse_rate(value, name=name)
+    return value
+
+
+def _phone(name: str, default: str) -> str:
+    """A US phone number, as shown to people; the ``tel:`` links use its E.164 form."""
+    value = env.str(name, default=default).strip()
+    try:
+        phone_to_e164(value)
+    except ValidationError:
         raise ImproperlyConfigured(
-            f"{name} must look like 20/h, 5/m or 100/d, or 0 for no limit, not {value!r}"
-        )
+            f"{name} must be a US phone number like {default}, not {value!r}"
+        ) from None
     return value
 
 
@@ -72,12 +85,12 @@ def _database(url: str) -> dict:
         # transaction would otherwise fail with "database is locked" under concurrent bookings.
         config.setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
     config["ATOMIC_REQUESTS"] = False
-    config["CONN_MAX_AGE"] = _int("DATABASE_CONN_MAX_AGE", 60)
+    config["CONN_MAX_AGE"] = _env(env.int, "DATABASE_CONN_MAX_AGE", 60)
     config["CONN_HEALTH_CHECKS"] = True
     return config
 
 
-DEBUG = _bool("DJANGO_DEBUG", True)
+DEBUG = _env(env.bool, "DJANGO_DEBUG", True)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -90,6 +103,8 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The number clients call, on every page that gives one.
+BUSINESS_PHONE = _phone("BUSINESS_PHONE", "(404) 555-0199")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -203,23 +218,23 @@ STAFF_ALERT_EMAIL = env.str("STAFF_ALERT_EMAIL", default="bookings@spatheory.com
 
 # Security. Production values are the defaults whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = _bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_SSL_REDIRECT = _env(env.bool, "DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_HSTS_SECONDS = _int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = _env(env.int, "DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SESSION_COOKIE_SECURE = _bool("DJANGO_SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = _env(env.bool, "DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 # Number of proxies in front of the app whose X-Forwarded-For entries are trusted.
-TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXY_COUNT = _env(env.int, "TRUSTED_PROXY_COUNT", 0)
 
 # Celery. Without a broker the tasks run inline, so the embedded default needs no Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+CELERY_TASK_ALWAYS_EAGER = _env(env.bool, "CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -236,10 +251,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1
 CELERY_TASK_PUBLISH_RETRY = False
 # Workers keep their database connection across tasks (CONN_MAX_AGE applies, as for requests:
 # booking.tasks recycles old or broken ones) instead of reconnecting for every email.
-CELERY_DB_REUSE_MAX = _int("CELERY_DB_REUSE_MAX", 1000)
+CELERY_DB_REUSE_MAX = _env(env.int, "CELERY_DB_REUSE_MAX", 1000)
 # Sending email mostly waits on the mail server and the database, so run more worker processes
 # than cores.
-CELERY_WORKER_CONCURRENCY = _int("CELERY_WORKER_CONCURRENCY", 4)
+CELERY_WORKER_CONCURRENCY = _env(env.int, "CELERY_WORKER_CONCURRENCY", 4)
 CELERY_BEAT_SCHEDULE: dict = {
     "notifications-sweep": {
         "task": "booking.tasks.notification_sweep",
@@ -256,23 +271,23 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # Business rules.
-BOOKING_SLOT_STEP_MINUTES = _int("BOOKING_SLOT_STEP_MINUTES", 30)
-BOOKING_MIN_NOTICE_MINUTES = _int("BOOKING_MIN_NOTICE_MINUTES", 180)
-BOOKING_HORIZON_DAYS = _int("BOOKING_HORIZON_DAYS", 60)
-BOOKING_LATE_CANCELLATION_HOURS = _int("BOOKING_LATE_CANCELLATION_HOURS", 24)
-BOOKING_MIN_BUFFER_MINUTES = _int("BOOKING_MIN_BUFFER_MINUTES", 30)
-BOOKING_COUPLES_CHANGEOVER_MINUTES = _int("BOOKING_COUPLES_CHANGEOVER_MINUTES", 15)
+BOOKING_SLOT_STEP_MINUTES = _env(env.int, "BOOKING_SLOT_STEP_MINUTES", 30)
+BOOKING_MIN_NOTICE_MINUTES = _env(env.int, "BOOKING_MIN_NOTICE_MINUTES", 180)
+BOOKING_HORIZON_DAYS = _env(env.int, "BOOKING_HORIZON_DAYS", 60)
+BOOKING_LATE_CANCELLATION_HOURS = _env(env.int, "BOOKING_LATE_CANCELLATION_HOURS", 24)
+BOOKING_MIN_BUFFER_MINUTES = _env(env.int, "BOOKING_MIN_BUFFER_MINUTES", 30)
+BOOKING_COUPLES_CHANGEOVER_MINUTES = _env(env.int, "BOOKING_COUPLES_CHANGEOVER_MINUTES", 15)
 BOOKING_RATE_LIMIT = _rate("BOOKING_RATE_LIMIT", "20/h")
 # "Lost your link?" requests per client IP, in the same format.
 BOOKING_LOST_LINK_RATE_LIMIT = _rate("BOOKING_LOST_LINK_RATE_LIMIT", "5/h")
-CREDENTIAL_WARNING_DAYS = _int("CREDENTIAL_WARNING_DAYS", 30)
+CREDENTIAL_WARNING_DAYS = _env(env.int, "CREDENTIAL_WARNING_DAYS", 30)
 
 # Notification outbox: attempts per message, the backoff cap (kept under the sweep's one
 # minute so a waiting retry is never swept early), and when a claimed row counts as abandoned.
-NOTIFICATION_MAX_ATTEMPTS = _int("NOTIFICATION_MAX_ATTEMPTS", 5)
-NOTIFICATION_RETRY_MAX_SECONDS = _int("NOTIFICATION_RETRY_MAX_SECONDS", 50)
-NOTIFICATION_STALE_SENDING_MINUTES = _int("NOTIFICATION_STALE_SENDING_MINUTES", 5)
-NOTIFICATION_SWEEP_BATCH = _int("NOTIFICATION_SWEEP_BATCH", 1000)
+NOTIFICATION_MAX_ATTEMPTS = _env(env.int, "NOTIFICATION_MAX_ATTEMPTS", 5)
+NOTIFICATION_RETRY_MAX_SECONDS = _env(env.int, "NOTIFICATION_RETRY_MAX_SECONDS", 50)
+NOTIFICATION_STALE_SENDING_MINUTES = _env(env.int, "NOTIFICATION_STALE_SENDING_MINUTES", 5)
+NOTIFICATION_SWEEP_BATCH = _env(env.int, "NOTIFICATION_SWEEP_BATCH", 1000)
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,8 @@ admin.site.site_header = "Spa Theory staff"
 admin.site.site_title = "Spa Theory staff"
 admin.site.index_title = "Run the day"
 
+handler500 = "spatheory.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

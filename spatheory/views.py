@@ -1,14 +1,18 @@
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
 from blog.selectors import article_list_published
 from blog.seo import business_json_ld
 from booking.selectors import service_list_active
+
+from .context_processors import site
 
 
 @require_GET
@@ -47,3 +51,10 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@requires_csrf_token
+def server_error(request):
+    """The 500 page, with the site's details from settings only: the request's other context
+    (the session, the signed-in user) may be what failed."""
+    return HttpResponseServerError(render_to_string("500.html", site(request)))

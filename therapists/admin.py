@@ -4,16 +4,11 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import (
-    CREDENTIAL_EXPIRY_FIELDS,
-    CREDENTIAL_FIELDS,
-    Modality,
-    Therapist,
-    TimeOff,
-    WorkingHours,
-)
+from .credentials import CREDENTIALS, Credential
+from .models import CREDENTIAL_FIELDS, Modality, Therapist, TimeOff, WorkingHours
 from .services import therapist_activate, therapist_offboard, therapist_pause
 from .validators import phone_to_e164
 
@@ -31,19 +26,10 @@ class WorkingHoursFormSet(BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        windows = []
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", None)
-            if not data or data.get("DELETE") or form.errors:
-                continue
-            if None in (data.get("weekday"), data.get("starts_at"), data.get("ends_at")):
-                continue
-            windows.append((data["weekday"], data["starts_at"], data["ends_at"], form))
-        windows.sort(key=lambda window: window[:2])
         # Sorted by start, a window overlaps if it starts before the latest end seen so far
         # on its weekday.
         reaching_furthest = {}
-        for weekday, starts_at, ends_at, form in windows:
+        for weekday, starts_at, ends_at, form in sorted(self._windows(), key=lambda w: w[:2]):
             previous = reaching_furthest.get(weekday)
             if previous and starts_at < previous[1]:
                 day = WorkingHours.Weekday(weekday).label
@@ -56,6 +42,16 @@ class WorkingHoursFormSet(BaseInlineFormSet):
             if not previous or ends_at > previous[1]:
                 reaching_furthest[weekday] = (starts_at, ends_at)
 
+    def _windows(self):
+        """(weekday, start, end, form) of every complete window that stays."""
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or form.errors:
+                continue
+            window = (data.get("weekday"), data.get("starts_at"), data.get("ends_at"))
+            if None not in window:
+                yield (*window, form)
+
 
 class WorkingHoursInline(admin.TabularInline):
     model = WorkingHours
@@ -66,6 +62,14 @@ class WorkingHoursInline(admin.TabularInline):
 class TimeOffInline(admin.TabularInline):
     model = TimeOff
     extra = 0
+
+
+def _credential_fieldset(credential: Credential) -> tuple[str, dict]:
+    """The credential's details two to a line, then its dates side by side."""
+    details = credential.details
+    lines = [details[i : i + 2] for i in range(0, len(details), 2)]
+    lines = [line if len(line) == 2 else line[0] for line in lines]
+    return capfirst(credential.name), {"fields": [*lines, (credential.starts, credential.expires)]}
 
 
 class CredentialExpiryFilter(admin.SimpleListFilter):
@@ -127,34 +131,7 @@ class TherapistAdmin(SimpleHistoryAdmin):
         ),
         ("Service area", {"fields": ["home_zip", "travel_radius_miles"]}),
         ("Status and vetting", {"fields": ["status", ("vetted_by", "vetted_on")]}),
-        (
-            "Massage licence",
-            {
-                "fields": [
-                    ("licence_number", "licence_issuer"),
-                    ("licence_issued_on", "licence_expires_on"),
-                ]
-            },
-        ),
-        (
-            "Liability insurance",
-            {
-                "fields": [
-                    ("insurance_carrier", "insurance_policy_number"),
-                    "insurance_coverage",
-                    ("insurance_starts_on", "insurance_expires_on"),
-                ]
-            },
-        ),
-        (
-            "Background check",
-            {
-                "fields": [
-                    "background_check_provider",
-                    ("background_check_passed_on", "background_check_valid_until"),
-                ]
-            },
-        ),
+        *(_credential_fieldset(credential) for credential in CREDENTIALS),
     ]
 
     def get_queryset(self, request):
@@ -186,7 +163,8 @@ class TherapistAdmin(SimpleHistoryAdmin):
     def credential_expiry(self, therapist):
         today = timezone.localdate()
         expiries = [
-            (getattr(therapist, field), label) for field, label in CREDENTIAL_EXPIRY_FIELDS.items()
+            (getattr(therapist, credential.expires), credential.short_name)
+            for credential in CREDENTIALS
         ]
         missing = [label for expires_on, label in expiries if expires_on is None]
         if missing:

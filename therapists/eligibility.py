@@ -1,12 +1,13 @@
 """The one rule for "can this therapist take this appointment?".
 
-The model method, the availability engine and the booking services all call
-``therapist_is_bookable``; ``TherapistQuerySet.bookable_on`` only narrows the rows
-loaded first and is tested never to disagree with it.
+The availability engine and the booking services call ``therapist_is_bookable``;
+``TherapistQuerySet.bookable_on`` only narrows the rows loaded first and is tested never to
+disagree with it.
 """
 
 from datetime import date
 
+from .credentials import CREDENTIALS
 from .geo import distance_miles
 
 
@@ -26,17 +27,17 @@ def therapist_is_bookable(therapist, *, on: date, modality_id: int, zip_code: st
         return False
     if therapist.vetted_on is None or therapist.vetted_on > on:
         return False
-    if not _valid_on(
-        on, expires_on=therapist.licence_expires_on, starts_on=therapist.licence_issued_on
-    ):
-        return False
-    if not _valid_on(
-        on, expires_on=therapist.insurance_expires_on, starts_on=therapist.insurance_starts_on
-    ):
-        return False
-    if not _valid_on(on, expires_on=therapist.background_check_valid_until):
-        return False
+    for credential in CREDENTIALS:
+        expires_on = getattr(therapist, credential.expires)
+        starts_on = getattr(therapist, credential.starts) if credential.starts_validity else None
+        if not _valid_on(on, expires_on=expires_on, starts_on=starts_on):
+            return False
     if modality_id not in {modality.id for modality in therapist.modalities.all()}:
         return False
+    return therapist_serves_zip(therapist, zip_code)
+
+
+def therapist_serves_zip(therapist, zip_code: str) -> bool:
+    """The zip's centroid lies within the therapist's travel radius of their home zip."""
     miles = distance_miles(therapist.home_zip, zip_code)
     return miles is not None and miles <= therapist.travel_radius_miles

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from .eligibility import therapist_is_bookable
+from .credentials import CREDENTIALS
 from .validators import phone_to_e164, validate_zip_code
 
 
@@ -30,19 +30,11 @@ class Modality(models.Model):
         return [line.strip() for line in self.techniques.splitlines() if line.strip()]
 
 
-# Each credential's expiry field and how staff call it.
-CREDENTIAL_EXPIRY_FIELDS = {
-    "licence_expires_on": "Licence",
-    "insurance_expires_on": "Insurance",
-    "background_check_valid_until": "Background check",
-}
-
-
 def _any_expiry(**lookup) -> Q:
     """``Q`` matching a therapist any of whose credential expiries meets ``lookup``."""
     (name, value), condition = next(iter(lookup.items())), Q()
-    for field in CREDENTIAL_EXPIRY_FIELDS:
-        condition |= Q(**{f"{field}__{name}": value})
+    for credential in CREDENTIALS:
+        condition |= Q(**{f"{credential.expires}__{name}": value})
     return condition
 
 
@@ -63,59 +55,37 @@ class TherapistQuerySet(models.QuerySet):
         """Expired, or expiring within ``within_days``: what staff must renew."""
         return self.filter(_any_expiry(lte=day + timedelta(days=within_days)))
 
-    def bookable_on(self, day: date, *, modality_id: int | None = None):
-        """Prefilter for ``therapist_is_bookable``: everything but the zip radius, in SQL."""
+    def bookable_between(self, first_day: date, last_day: date, *, modality_id: int | None = None):
+        """Prefilter for ``therapist_is_bookable`` on some day from ``first_day`` to
+        ``last_day``: everything but the zip radius, in SQL. For one day it agrees with the
+        predicate exactly; over a range it may keep a therapist the predicate then refuses day
+        by day (credentials lapsing and starting inside the range), never drop one it accepts.
+        """
         queryset = self.filter(
             status=Therapist.Status.ACTIVE,
             vetted_on__isnull=False,
-            vetted_on__lte=day,
-            licence_expires_on__gte=day,
-            insurance_expires_on__gte=day,
-            background_check_valid_until__gte=day,
+            vetted_on__lte=last_day,
+            licence_expires_on__gte=first_day,
+            insurance_expires_on__gte=first_day,
+            background_check_valid_until__gte=first_day,
         ).filter(
-            Q(licence_issued_on__isnull=True) | Q(licence_issued_on__lte=day),
-            Q(insurance_starts_on__isnull=True) | Q(insurance_starts_on__lte=day),
+            Q(licence_issued_on__isnull=True) | Q(licence_issued_on__lte=last_day),
+            Q(insurance_starts_on__isnull=True) | Q(insurance_starts_on__lte=last_day),
         )
         if modality_id is not None:
             queryset = queryset.filter(modalities__id=modality_id)
         return queryset
 
+    def bookable_on(self, day: date, *, modality_id: int | None = None):
+        return self.bookable_between(day, day, modality_id=modality_id)
+
 
 # Fields only the Vetting group (``therapists.change_credentials``) may edit.
 CREDENTIAL_FIELDS = (
     "status",
-    "licence_number",
-    "licence_issuer",
-    "licence_issued_on",
-    "licence_expires_on",
-    "insurance_carrier",
-    "insurance_policy_number",
-    "insurance_coverage",
-    "insurance_starts_on",
-    "insurance_expires_on",
-    "background_check_provider",
-    "background_check_passed_on",
-    "background_check_valid_until",
+    *(field for credential in CREDENTIALS for field in credential.fields),
     "vetted_by",
     "vetted_on",
-)
-
-DATE_ORDER_CHECKS = (
-    (
-        "licence_issued_on",
-        "licence_expires_on",
-        "The licence expiry date can't be before its issue date.",
-    ),
-    (
-        "insurance_starts_on",
-        "insurance_expires_on",
-        "The insurance expiry date can't be before its start date.",
-    ),
-    (
-        "background_check_passed_on",
-        "background_check_valid_until",
-        "The background check can't be valid until a date before it was passed.",
-    ),
 )
 
 
@@ -200,15 +170,14 @@ class Therapist(models.Model):
                 self.phone = phone_to_e164(self.phone)
             except ValidationError as error:
                 errors["phone"] = error
-        for start_field, end_field, message in DATE_ORDER_CHECKS:
-            start, end = getattr(self, start_field), getattr(self, end_field)
+        for credential in CREDENTIALS:
+            start, end = getattr(self, credential.starts), getattr(self, credential.expires)
             if start and end and end < start:
-                errors[end_field] = ValidationError(message, code="date_order")
+                errors[credential.expires] = ValidationError(
+                    credential.date_order_message, code="date_order"
+                )
         if errors:
             raise ValidationError(errors)
-
-    def is_bookable(self, *, on: date, modality_id: int, zip_code: str) -> bool:
-        return therapist_is_bookable(self, on=on, modality_id=modality_id, zip_code=zip_code)
 
     @property
     def initials(self) -> str:

@@ -7,56 +7,25 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .credentials import CREDENTIALS
 from .models import Therapist
-
-# Each credential: its label in messages, the fields that must be filled in, and how it is dated.
-CREDENTIALS = (
-    {
-        "label": "massage licence",
-        "required": ("licence_number", "licence_issuer", "licence_expires_on"),
-        "starts": "licence_issued_on",
-        "expires": "licence_expires_on",
-    },
-    {
-        "label": "liability insurance",
-        "required": (
-            "insurance_carrier",
-            "insurance_policy_number",
-            "insurance_coverage",
-            "insurance_expires_on",
-        ),
-        "starts": "insurance_starts_on",
-        "expires": "insurance_expires_on",
-    },
-    {
-        "label": "background check",
-        "required": (
-            "background_check_provider",
-            "background_check_passed_on",
-            "background_check_valid_until",
-        ),
-        "starts": "background_check_passed_on",
-        "expires": "background_check_valid_until",
-    },
-)
 
 
 def therapist_credential_problems(*, therapist: Therapist, on: date) -> list[str]:
     """What stops the therapist's credentials being valid on ``on``, in plain words."""
     problems = []
     for credential in CREDENTIALS:
-        label = credential["label"]
         missing = [
-            field for field in credential["required"] if getattr(therapist, field) in (None, "")
+            field for field in credential.required if getattr(therapist, field) in (None, "")
         ]
-        starts_on = getattr(therapist, credential["starts"])
-        expires_on = getattr(therapist, credential["expires"])
+        starts_on = getattr(therapist, credential.starts)
+        expires_on = getattr(therapist, credential.expires)
         if missing:
-            problems.append(f"{label} details are missing")
+            problems.append(f"{credential.name} details are missing")
         elif expires_on < on:
-            problems.append(f"{label} expired on {expires_on:%b %-d, %Y}")
+            problems.append(f"{credential.name} expired on {expires_on:%b %-d, %Y}")
         elif starts_on and starts_on > on:
-            problems.append(f"{label} only starts on {starts_on:%b %-d, %Y}")
+            problems.append(f"{credential.name} only starts on {starts_on:%b %-d, %Y}")
     return problems
 
 
