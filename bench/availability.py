@@ -47,6 +47,8 @@ VISITS = [time(9), time(11, 30), time(14), time(16, 30)]
 
 
 def build(therapist_count: int, days: int, first_day: date) -> Service:
+    """The benchmark's data, in bulk: therapists with hours, and their appointments. (One long
+    straight-line script of bulk inserts: splitting it would only scatter the setup.)"""
     tz = business_timezone()
     modality = Modality.objects.create(name="Swedish", slug="swedish")
     service = Service.objects.create(name="Swedish massage", slug="swedish", modality=modality)

@@ -59,7 +59,7 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from booking.models import Booking, Notification, Service  # noqa: E402
-from booking.notifications import notification_enqueue  # noqa: E402
+from booking.notifications.outbox import notification_enqueue  # noqa: E402
 from spatheory.celery import app  # noqa: E402
 from therapists.models import Modality  # noqa: E402
 
@@ -242,6 +242,53 @@ def delete_queue() -> None:
         queue.delete()
 
 
+def measure(sink: Sink, bookings, deadline: float) -> tuple[bool, dict]:
+    """Enqueue a confirmation for each booking and time them to the sink; whether all arrived
+    in time, and the figures."""
+    enqueued: dict[int, float] = {}
+    started = time.monotonic()
+    for booking in bookings:
+        enqueued[confirm(booking)] = time.monotonic()
+    enqueue_seconds = time.monotonic() - started
+    complete = sink.wait_for(set(enqueued), timeout=max(1.0, deadline - time.monotonic()))
+    if complete:  # the worker marks each row sent just after the sink accepts it
+        settle = time.monotonic() + 5
+        while time.monotonic() < settle and (
+            Notification.objects.filter(pk__in=enqueued, status="sending").exists()
+        ):
+            time.sleep(0.05)
+    with sink.lock:
+        arrivals = {pk: sink.arrivals[pk] for pk in enqueued if pk in sink.arrivals}
+        duplicates = sink.duplicates
+    elapsed = (max(arrivals.values()) if arrivals else time.monotonic()) - started
+    statuses = dict(
+        Notification.objects.filter(pk__in=enqueued).values_list("status").annotate(n=Count("pk"))
+    )
+    return complete, {
+        "received": len(arrivals),
+        "duplicates": duplicates,
+        "sent": statuses.get("sent", 0),
+        "enqueue_seconds": enqueue_seconds,
+        "elapsed": elapsed,
+        "latencies": sorted(arrivals[pk] - enqueued[pk] for pk in arrivals),
+        "rate": len(arrivals) / elapsed if elapsed > 0 else 0.0,
+    }
+
+
+def report(result: dict) -> None:
+    print(f"{'confirmations enqueued':<34}{COUNT:>10}")
+    print(f"{'accepted by the SMTP sink':<34}{result['received']:>10}")
+    print(f"{'duplicates at the sink':<34}{result['duplicates']:>10}")
+    print(f"{'rows marked sent':<34}{result['sent']:>10}")
+    print(f"{'enqueue time (s)':<34}{result['enqueue_seconds']:>10.2f}")
+    print(f"{'first enqueue to last accept (s)':<34}{result['elapsed']:>10.2f}")
+    latencies = result["latencies"]
+    if latencies:
+        print(f"{'latency p50 (ms)':<34}{statistics.median(latencies) * 1000:>10.0f}")
+        p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]
+        print(f"{'latency p95 (ms)':<34}{p95 * 1000:>10.0f}")
+
+
 def main() -> int:
     deadline = time.monotonic() + TIMEOUT
     smtp_port = free_port()
@@ -262,46 +309,12 @@ def main() -> int:
         if not sink.wait_for(warm, timeout=max(1.0, deadline - time.monotonic())):
             raise TimeoutError("the warm-up messages never arrived")
 
-        enqueued: dict[int, float] = {}
-        started = time.monotonic()
-        for booking in bookings[WARM_UP:]:
-            enqueued[confirm(booking)] = time.monotonic()
-        enqueue_seconds = time.monotonic() - started
-        complete = sink.wait_for(set(enqueued), timeout=max(1.0, deadline - time.monotonic()))
-
-        if complete:  # the worker marks each row sent just after the sink accepts it
-            settle = time.monotonic() + 5
-            while time.monotonic() < settle and (
-                Notification.objects.filter(pk__in=enqueued, status="sending").exists()
-            ):
-                time.sleep(0.05)
-        with sink.lock:
-            arrivals = {pk: sink.arrivals[pk] for pk in enqueued if pk in sink.arrivals}
-            duplicates = sink.duplicates
-        received = len(arrivals)
-        elapsed = (max(arrivals.values()) if arrivals else time.monotonic()) - started
-        latencies = sorted(arrivals[pk] - enqueued[pk] for pk in arrivals)
-        statuses = dict(
-            Notification.objects.filter(pk__in=enqueued)
-            .values_list("status")
-            .annotate(n=Count("pk"))
-        )
-        rate = received / elapsed if elapsed > 0 else 0.0
-
-        print(f"{'confirmations enqueued':<34}{COUNT:>10}")
-        print(f"{'accepted by the SMTP sink':<34}{received:>10}")
-        print(f"{'duplicates at the sink':<34}{duplicates:>10}")
-        print(f"{'rows marked sent':<34}{statuses.get('sent', 0):>10}")
-        print(f"{'enqueue time (s)':<34}{enqueue_seconds:>10.2f}")
-        print(f"{'first enqueue to last accept (s)':<34}{elapsed:>10.2f}")
-        if latencies:
-            print(f"{'latency p50 (ms)':<34}{statistics.median(latencies) * 1000:>10.0f}")
-            p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]
-            print(f"{'latency p95 (ms)':<34}{p95 * 1000:>10.0f}")
+        complete, result = measure(sink, bookings[WARM_UP:], deadline)
+        report(result)
         if not complete:
-            print(f"timed out after {TIMEOUT:.0f} s with {received} of {COUNT} accepted")
-        print(f"emails_per_second={rate:.1f}")
-        return 0 if complete and not duplicates else 1
+            print(f"timed out after {TIMEOUT:.0f} s with {result['received']} of {COUNT} accepted")
+        print(f"emails_per_second={result['rate']:.1f}")
+        return 0 if complete and not result["duplicates"] else 1
     finally:
         if worker is not None:
             stop_worker(worker)

@@ -91,46 +91,38 @@ class ArticleContext:
     version: str
 
 
-def article_context(*, article: Article) -> ArticleContext:
-    """Four queries, however many articles and services there are."""
+def _neighbours(article: Article) -> tuple[Article | None, Article | None]:
+    """The published articles just before and just after ``article`` (ties broken by id)."""
     neighbours = Article.objects.published().only(
         "id", "title", "slug", "updated_at", "published_at"
     )
+    same_moment = Q(published_at=article.published_at)
     previous = (
         neighbours.filter(
-            Q(published_at__lt=article.published_at)
-            | Q(published_at=article.published_at, id__lt=article.id)
+            Q(published_at__lt=article.published_at) | same_moment & Q(id__lt=article.id)
         )
         .order_by("-published_at", "-id")
         .first()
     )
     following = (
         neighbours.filter(
-            Q(published_at__gt=article.published_at)
-            | Q(published_at=article.published_at, id__gt=article.id)
+            Q(published_at__gt=article.published_at) | same_moment & Q(id__gt=article.id)
         )
         .order_by("published_at", "id")
         .first()
     )
-    related = list(
-        article_list_published()
-        .filter(category_id=article.category_id)
-        .exclude(id=article.id)[:RELATED_ARTICLES]
-    )
+    return previous, following
+
+
+def _offers(article: Article) -> tuple[list[ServiceOffer], list]:
+    """The article's active services with their prices, and what they add to the version."""
     durations = (
         ServiceDuration.objects.filter(service__articles=article, service__is_active=True)
         .select_related("service")
         .order_by("service__order", "service__name", "minutes")
     )
     offers: dict[int, ServiceOffer] = {}
-    version_parts = [
-        article.id,
-        article.updated_at.isoformat(),
-        article.category.name,
-        article.author_name,
-    ]
-    for neighbour in [previous, following, *related]:
-        version_parts += [neighbour.id, neighbour.updated_at.isoformat()] if neighbour else [None]
+    version_parts = []
     for duration in durations:
         service = duration.service
         offer = offers.setdefault(
@@ -144,10 +136,30 @@ def article_context(*, article: Article) -> ArticleContext:
         )
         offer.prices.append(duration.price)
         version_parts += [service.id, service.updated_at.isoformat(), duration.id, duration.price]
+    return list(offers.values()), version_parts
+
+
+def article_context(*, article: Article) -> ArticleContext:
+    """Four queries, however many articles and services there are."""
+    previous, following = _neighbours(article)
+    related = list(
+        article_list_published()
+        .filter(category_id=article.category_id)
+        .exclude(id=article.id)[:RELATED_ARTICLES]
+    )
+    offers, offer_parts = _offers(article)
+    version_parts = [
+        article.id,
+        article.updated_at.isoformat(),
+        article.category.name,
+        article.author_name,
+    ]
+    for neighbour in [previous, following, *related]:
+        version_parts += [neighbour.id, neighbour.updated_at.isoformat()] if neighbour else [None]
     return ArticleContext(
         previous=previous,
         next=following,
         related=related,
-        offers=list(offers.values()),
-        version=":".join(str(part) for part in version_parts),
+        offers=offers,
+        version=":".join(str(part) for part in version_parts + offer_parts),
     )

@@ -16,14 +16,14 @@ from django.utils.html import format_html
 from therapists.geo import distance_miles
 from therapists.validators import phone_to_e164
 
+from .assignment import SlotTaken
 from .availability import required_gap
-from .emails import local_time, local_when
-from .forms import PhoneBookingForm
+from .formatting import local_time, local_when
+from .forms import PhoneBookingForm, errors_onto_form
 from .models import Appointment, Booking, Notification, Service, ServiceDuration
-from .notifications import notification_retry
+from .notifications.outbox import notification_retry
 from .selectors import business_timezone
 from .services import (
-    SlotTaken,
     booking_cancel,
     booking_complete,
     booking_create,
@@ -358,19 +358,10 @@ class BookingAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         form = PhoneBookingForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            arguments = dict(form.cleaned_data)
-            try:
-                booking = booking_create(**arguments)
-            except SlotTaken as taken:
-                times = ", ".join(local_when(slot.starts_at) for slot in taken.alternatives)
-                form.add_error("starts_at", f"{taken.message} {times}".strip())
-            except ValidationError as error:
-                for field, field_messages in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, field_messages)
-            else:
-                messages.success(request, f"Booked {booking.reference} for {booking.client_name}.")
-                return redirect("admin:booking_booking_change", booking.pk)
+        booking = _phone_book(form) if request.method == "POST" and form.is_valid() else None
+        if booking is not None:
+            messages.success(request, f"Booked {booking.reference} for {booking.client_name}.")
+            return redirect("admin:booking_booking_change", booking.pk)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -378,6 +369,18 @@ class BookingAdmin(admin.ModelAdmin):
             "form": form,
         }
         return TemplateResponse(request, "booking/admin/phone_booking.html", context)
+
+
+def _phone_book(form: PhoneBookingForm) -> Booking | None:
+    """The booking, or None with the refusal on the form."""
+    try:
+        return booking_create(**form.cleaned_data)
+    except SlotTaken as taken:
+        times = ", ".join(local_when(slot.starts_at) for slot in taken.alternatives)
+        form.add_error("starts_at", f"{taken.message} {times}".strip())
+    except ValidationError as error:
+        errors_onto_form(form, error)
+    return None
 
 
 def _schedule_day(value: str | None):

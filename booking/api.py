@@ -3,28 +3,33 @@
 Every rule lives in the booking services: the API turns their ValidationError into a 422 with
 the same messages, keyed by the API's own field paths. There is no cookie authentication, so
 there is nothing for CSRF to protect: a booking token is the only credential, as on the pages.
+Request and response shapes are in ``booking.schemas``.
 """
-
-import re
-from datetime import date as Date
-from datetime import datetime, timedelta
-from typing import Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Query, Schema, Status
+from ninja import NinjaAPI, Query, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaValidationError
-from pydantic import StrictBool
 
-from .forms import NOTES_MAX_LENGTH
-from .models import TOKEN_PATTERN, Appointment, Booking
+from .assignment import SlotTaken
+from .models import Booking
 from .ratelimit import rate_limit_exceeded
-from .selectors import service_list_active, slot_list_available
-from .services import SlotTaken, booking_cancel, booking_create, booking_reschedule
+from .schemas import (
+    AvailabilityOut,
+    AvailabilityQuery,
+    BookingIn,
+    BookingOut,
+    Message,
+    RescheduleIn,
+    ServiceOut,
+    SlotTakenOut,
+    ValidationFailed,
+)
+from .selectors import booking_get_by_token, service_list_active, slot_list_available
+from .services import booking_cancel, booking_create, booking_reschedule
 
 api = NinjaAPI(
     title="Spa Theory booking API",
@@ -35,8 +40,6 @@ api = NinjaAPI(
     docs_url=None,
 )
 
-TOKEN = re.compile(TOKEN_PATTERN)
-MAX_DAYS = 31
 # Service-layer argument names -> the API's field paths.
 FIELD_PATHS = {
     "service": "service",
@@ -60,125 +63,7 @@ FIELD_PATHS = {
     "prescriber_phone": "referral.phone",
     "prescribed_on": "referral.prescribed_on",
 }
-AVAILABILITY_PATHS = {"zip_code": "zip"}
-
-
-# Schemas ----------------------------------------------------------------------------------
-
-
-class Message(Schema):
-    message: str
-
-
-class ValidationFailed(Schema):
-    message: str
-    errors: dict[str, list[str]]
-
-
-class DurationOut(Schema):
-    minutes: int = Field(description="Per person for couples services.")
-    price: str = Field(description="USD, for the couple on couples services.", examples=["120.00"])
-
-
-class ServiceOut(Schema):
-    slug: str
-    name: str
-    kind: Literal["single", "couples_side_by_side", "couples_back_to_back"]
-    modality: str
-    durations: list[DurationOut]
-    requires_referral: bool
-
-
-class SlotOut(Schema):
-    start: datetime
-    end: datetime = Field(description="End of the whole booking.")
-
-
-class AvailabilityOut(Schema):
-    served: bool
-    slots: list[SlotOut]
-    message: str | None = None
-
-
-class SlotTakenOut(Schema):
-    message: str
-    alternatives: list[SlotOut]
-
-
-class AvailabilityQuery(Schema):
-    service: str = Field(max_length=120)
-    minutes: int = Field(gt=0, le=600)
-    zip: str = Field(pattern=r"^\d{5}$", description="5-digit zip code.")
-    date: Date
-    days: int = Field(1, ge=1, le=MAX_DAYS)
-    gender: Literal["any", "female", "male"] = "any"
-
-
-class ClientIn(Schema):
-    name: str
-    email: str
-    phone: str
-
-
-class AddressIn(Schema):
-    line1: str
-    line2: str = ""
-    city: str
-    state: str = "GA"
-    zip: str
-
-
-class PreferencesIn(Schema):
-    gender: Literal["any", "female", "male"] = "any"
-    pressure: Literal["light", "medium", "firm", "deep"] = "medium"
-
-
-class ReferralIn(Schema):
-    prescriber_name: str
-    practice: str
-    phone: str
-    prescribed_on: Date
-
-
-class BookingIn(Schema):
-    service: str = Field(max_length=120)
-    minutes: int = Field(gt=0, le=600)
-    start: datetime = Field(description="With its UTC offset; a time without one is refused.")
-    client: ClientIn
-    address: AddressIn
-    notes: str = Field("", max_length=NOTES_MAX_LENGTH)
-    health_notes: str = Field("", max_length=NOTES_MAX_LENGTH)
-    consent: StrictBool = Field(
-        description="Agreement to the booking terms and to the therapist reading health notes."
-    )
-    preferences: PreferencesIn = PreferencesIn()
-    referral: ReferralIn | None = None
-
-
-class RescheduleIn(Schema):
-    start: datetime
-
-
-class AddressOut(Schema):
-    line1: str
-    line2: str
-    city: str
-    state: str
-    zip: str
-
-
-class BookingOut(Schema):
-    reference: str
-    token: str
-    service: str
-    minutes: int
-    start: datetime
-    end: datetime
-    status: Literal["confirmed", "completed", "cancelled", "no_show"]
-    late_cancellation: bool
-    price: str
-    therapists: list[str] = Field(description="First names.")
-    address: AddressOut
+AVAILABILITY_PATHS = {"zip_code": "zip", "start_date": "date"}
 
 
 # Errors -----------------------------------------------------------------------------------
@@ -267,13 +152,6 @@ def availability(request, query: Query[AvailabilityQuery]):
     service = service_list_active().filter(slug=query.service).first()
     if service is None:
         raise HttpError(404, f"No service called {query.service!r}.")
-    today = timezone.localdate()
-    if not today <= query.date <= today + timedelta(days=settings.BOOKING_HORIZON_DAYS):
-        return _unprocessable(
-            request,
-            "Some fields need correcting.",
-            {"date": [f"Choose a date from today to {settings.BOOKING_HORIZON_DAYS} days ahead."]},
-        )
     try:
         result = slot_list_available(
             service=service,
@@ -297,18 +175,23 @@ BOOKING_RESPONSES = {200: BookingOut, 404: Message, 409: SlotTakenOut, 422: Vali
 
 
 def _booking(token: str) -> Booking:
-    if not TOKEN.fullmatch(token):
-        raise Http404
-    active = Appointment.objects.active().select_related("therapist").order_by("starts_at")
-    booking = (
-        Booking.objects.select_related("service")
-        .prefetch_related(Prefetch("appointments", queryset=active))
-        .filter(token=token)
-        .first()
-    )
+    booking = booking_get_by_token(token=token)
     if booking is None:
         raise Http404
     return booking
+
+
+def _booking_arguments(payload: BookingIn) -> dict:
+    """``booking_create``'s arguments, each read from the payload at its API field path (a
+    booking without a referral leaves the referral arguments out)."""
+    arguments = {}
+    for argument, path in FIELD_PATHS.items():
+        value = payload
+        for part in path.split("."):
+            value = getattr(value, part, None)
+        if value is not None:
+            arguments[argument] = value
+    return arguments
 
 
 def _booking_out(booking: Booking) -> dict:
@@ -348,30 +231,8 @@ def booking_create_endpoint(request, payload: BookingIn):
         return _unprocessable(
             request, "Some fields need correcting.", {"service": ["There is no such service."]}
         )
-    referral = payload.referral
     try:
-        booking = booking_create(
-            service=service,
-            minutes=payload.minutes,
-            starts_at=payload.start,
-            client_name=payload.client.name,
-            client_email=payload.client.email,
-            client_phone=payload.client.phone,
-            address_line1=payload.address.line1,
-            address_line2=payload.address.line2,
-            city=payload.address.city,
-            state=payload.address.state,
-            zip_code=payload.address.zip,
-            access_notes=payload.notes,
-            gender_preference=payload.preferences.gender,
-            pressure=payload.preferences.pressure,
-            health_notes=payload.health_notes,
-            consent=payload.consent,
-            prescriber_name=referral.prescriber_name if referral else "",
-            prescriber_practice=referral.practice if referral else "",
-            prescriber_phone=referral.phone if referral else "",
-            prescribed_on=referral.prescribed_on if referral else None,
-        )
+        booking = booking_create(**_booking_arguments(payload) | {"service": service})
     except SlotTaken as taken:
         return _slot_taken(request, taken)
     except ValidationError as error:

@@ -19,6 +19,7 @@ parking and carrying the table in and out. The first appointment of a day needs 
 travel: therapists start from home, which their service radius already covers.
 """
 
+import enum
 import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -168,52 +169,32 @@ def _days(query: SlotQuery):
 
 def _grid(query: SlotQuery, day: date) -> list[int]:
     """Start times (UTC minutes) on the local step grid of ``day`` that the query allows."""
-    not_before = _minute(query.not_before)
     starts = []
     for wall_minute in range(0, MINUTES_PER_DAY, query.step_minutes):
-        wall = time(wall_minute // 60, wall_minute % 60)
-        if query.earliest_start and wall < query.earliest_start:
-            continue
-        if query.latest_start and wall > query.latest_start:
-            continue
-        minute = _local_minute(day, wall, query.tz)
-        if minute is not None and minute >= not_before:
+        minute = _local_minute(day, time(wall_minute // 60, wall_minute % 60), query.tz)
+        if minute is not None and start_problem(query, _moment(minute)) is None:
             starts.append(minute)
     return starts
 
 
-def _open_intervals(calendar: TherapistCalendar, query: SlotQuery, day: date) -> list[tuple]:
-    """Closed intervals [a, b] of UTC minutes where a session may start on ``day``."""
-    length = query.busy_minutes
+def _working_stretches(calendar: TherapistCalendar, query: SlotQuery, day: date) -> list:
+    """The day's working hours as UTC minutes [start, end], touching or overlapping windows
+    merged into one stretch of work: 9-1 and 1-5 is 9-5."""
     windows = sorted(
         (_window_minute(day, start, query.tz), _window_minute(day, end, query.tz))
         for start, end in calendar.hours.get(day.weekday(), ())
     )
     merged: list[list[int]] = []
     for start, end in windows:
-        # Touching or overlapping windows are one stretch of work: 9-1 and 1-5 is 9-5.
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    allowed = [(start, end - length) for start, end in merged if end - length >= start]
-    if not allowed:
-        return []
+    return merged
 
-    window_first = min(first for first, _ in allowed)
-    window_last = max(last for _, last in allowed)
-    forbidden = [
-        (off_start - length, off_end)
-        for off_start, off_end in calendar._time_off_minutes
-        if off_end > window_first and off_start - length < window_last
-    ]
-    forbidden += [
-        (lo, hi)
-        for lo, hi in calendar.blocked_near(window_first, window_last, query)
-        if hi > window_first and lo < window_last
-    ]
 
-    # A start s is blocked by (lo, hi) when lo < s < hi: keep s <= lo and s >= hi.
+def _carve(allowed: list[tuple], forbidden: list[tuple]) -> list[tuple]:
+    """A start s is blocked by (lo, hi) when lo < s < hi: keep s <= lo and s >= hi."""
     for lo, hi in forbidden:
         carved = []
         for first, last in allowed:
@@ -223,6 +204,29 @@ def _open_intervals(calendar: TherapistCalendar, query: SlotQuery, day: date) ->
                 carved.append((max(first, hi), last))
         allowed = carved
     return allowed
+
+
+def _open_intervals(calendar: TherapistCalendar, query: SlotQuery, day: date) -> list[tuple]:
+    """Closed intervals [a, b] of UTC minutes where a session may start on ``day``."""
+    length = query.busy_minutes
+    allowed = [
+        (start, end - length)
+        for start, end in _working_stretches(calendar, query, day)
+        if end - length >= start
+    ]
+    if not allowed:
+        return []
+    first = min(start for start, _ in allowed)
+    last = max(end for _, end in allowed)
+    return _carve(allowed, _forbidden(calendar, query, first, last))
+
+
+def _forbidden(calendar: TherapistCalendar, query: SlotQuery, first: int, last: int) -> list:
+    """Open intervals of starts between ``first`` and ``last`` ruled out by time off (the
+    session may not run into it) and by appointments with their travel gaps."""
+    blocked = [(start - query.busy_minutes, end) for start, end in calendar._time_off_minutes]
+    blocked += calendar.blocked_near(first, last, query)
+    return [(lo, hi) for lo, hi in blocked if hi > first and lo < last]
 
 
 def _free_starts(calendar: TherapistCalendar, query: SlotQuery, day: date, grid: list[int]):
@@ -272,27 +276,64 @@ def open_slots(query: SlotQuery, calendars: list[TherapistCalendar]) -> list[Slo
     return slots
 
 
+class StartProblem(enum.Enum):
+    NO_OFFSET = "no_offset"
+    TOO_SOON = "too_soon"
+    BEYOND_HORIZON = "beyond_horizon"
+    OFF_GRID = "off_grid"
+    OUTSIDE_WINDOW = "outside_window"
+
+
+def start_problem(query: SlotQuery, starts_at: datetime) -> StartProblem | None:
+    """Why ``starts_at`` is not a start time the query could offer whoever is free, or None.
+
+    The one rule for "on the local grid, inside notice and horizon, inside the service's start
+    window": the grid is built from it and a start sent back by a client is checked with it.
+    Of the repeated hour when clocks fall back only the first occurrence is on the grid."""
+    if starts_at.utcoffset() is None:
+        return StartProblem.NO_OFFSET
+    if starts_at < query.not_before:
+        return StartProblem.TOO_SOON
+    local = starts_at.astimezone(query.tz)
+    if local.date() > query.last_bookable_day:
+        return StartProblem.BEYOND_HORIZON
+    wall = local.time()
+    on_step = (wall.hour * 60 + wall.minute) % query.step_minutes == 0 and wall.second == 0
+    # Of the repeated hour when clocks fall back only the first occurrence is on the grid.
+    first_occurrence = _local_minute(local.date(), wall, query.tz) == _minute(starts_at)
+    if not (on_step and wall.microsecond == 0 and first_occurrence):
+        return StartProblem.OFF_GRID
+    return StartProblem.OUTSIDE_WINDOW if _outside_window(query, wall) else None
+
+
+def _outside_window(query: SlotQuery, wall: time) -> bool:
+    early = query.earliest_start is not None and wall < query.earliest_start
+    return early or (query.latest_start is not None and wall > query.latest_start)
+
+
+def _candidate(calendar: TherapistCalendar, query: SlotQuery, day: date, start: int):
+    """The assignment facts for a therapist free at ``start``: minutes already booked that
+    day and the trip from their previous visit (or home)."""
+    same_day = [b for b in calendar.busy if _moment(b.start).astimezone(query.tz).date() == day]
+    before = [b for b in same_day if b.end <= start]
+    origin = max(before, key=lambda b: b.end).zip_code if before else None
+    miles = distance_miles(origin or calendar.therapist.home_zip, query.zip_code)
+    booked = sum(b.end - b.start for b in same_day)
+    return Candidate(calendar.therapist, booked, miles or 0.0)
+
+
 def free_candidates(
     query: SlotQuery, calendars: list[TherapistCalendar], starts_at: datetime
 ) -> list[Candidate]:
     """Therapists who can take a session starting at ``starts_at``, best assignment first."""
     start = _minute(starts_at)
     day = starts_at.astimezone(query.tz).date()
-    if not query.first_day <= day <= min(query.last_day, query.last_bookable_day):
+    if not query.first_day <= day <= query.last_day or start_problem(query, starts_at):
         return []
-    if start not in _grid(query, day):
-        return []
-    candidates = []
-    for calendar in calendars:
-        if not _eligible(calendar, query, day):
-            continue
-        if not any(first <= start <= last for first, last in _open_intervals(calendar, query, day)):
-            continue
-        same_day = [b for b in calendar.busy if _moment(b.start).astimezone(query.tz).date() == day]
-        booked = sum(b.end - b.start for b in same_day)
-        before = [b for b in same_day if b.end <= start]
-        origin = max(before, key=lambda b: b.end).zip_code if before else None
-        origin = origin or calendar.therapist.home_zip
-        miles = distance_miles(origin, query.zip_code)
-        candidates.append(Candidate(calendar.therapist, booked, miles or 0.0))
+    candidates = [
+        _candidate(calendar, query, day, start)
+        for calendar in calendars
+        if _eligible(calendar, query, day)
+        and any(first <= start <= last for first, last in _open_intervals(calendar, query, day))
+    ]
     return sorted(candidates, key=lambda candidate: candidate.assignment_key)

@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Field, Layout
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.urls import reverse
 
@@ -8,9 +9,18 @@ from therapists.validators import validate_phone, validate_zip_code
 
 from .models import Booking, Service, ServiceDuration
 from .selectors import lengths_offered_message
+from .validation import REFERRAL_FIELDS
 
 # Free-text answers are kept to a size a person writes; anything longer is refused, not cut.
 NOTES_MAX_LENGTH = 2000
+
+
+def errors_onto_form(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's refusal on the form: each message next to its field when the form has
+    it, else at the top."""
+    fields = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    for field, field_messages in fields.items():
+        form.add_error(field if field in form.fields else None, field_messages)
 
 
 def max_length(field_name: str) -> int:
@@ -132,8 +142,7 @@ class ServiceStepForm(StepForm):
     def clean(self):
         cleaned = super().clean()
         service, minutes = cleaned.get("service"), cleaned.get("minutes")
-        offered = [duration.minutes for duration in service.durations.all()] if service else []
-        if service and minutes and minutes not in offered:
+        if service and minutes and service.duration_for(minutes) is None:
             self.add_error("minutes", lengths_offered_message(service))
         return cleaned
 
@@ -256,21 +265,14 @@ class DetailsForm(StepForm):
         error_messages={"required": "Tick the box to agree before you continue."},
     )
 
-    REFERRAL_FIELDS = (
-        "prescriber_name",
-        "prescriber_practice",
-        "prescriber_phone",
-        "prescribed_on",
-    )
-
     def __init__(self, *args, service: Service | None, **kwargs):
         super().__init__(*args, **kwargs)
         if service is None:
             # The service is chosen on the same form: booking_create decides about the referral.
-            for name in self.REFERRAL_FIELDS:
+            for name in REFERRAL_FIELDS:
                 self.fields[name].required = False
         elif not service.requires_referral:
-            for name in self.REFERRAL_FIELDS:
+            for name in REFERRAL_FIELDS:
                 del self.fields[name]
 
 

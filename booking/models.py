@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from therapists.models import Modality, Therapist
+from therapists.validators import validate_phone, validate_zip_code
 
 # No 0/O, 1/I/L, 5/S or 2/Z: a reference read over the phone is never misheard.
 REFERENCE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
@@ -86,6 +87,11 @@ class Service(models.Model):
     def is_couples(self) -> bool:
         return self.kind != self.Kind.SINGLE
 
+    def duration_for(self, minutes) -> "ServiceDuration | None":
+        """The offered length of ``minutes`` (with its price), or None; reads the prefetched
+        ``durations`` when there are any."""
+        return next((d for d in self.durations.all() if d.minutes == minutes), None)
+
     def appointment_minutes(self, minutes: int, *, changeover: int) -> int:
         """How long each assigned therapist is busy for one booking of ``minutes``."""
         if self.kind == self.Kind.COUPLES_BACK_TO_BACK:
@@ -152,13 +158,15 @@ class Booking(models.Model):
     )
 
     client_name = models.CharField(max_length=120)
-    client_email = models.EmailField()
-    client_phone = models.CharField(max_length=20)
+    client_email = models.EmailField(
+        error_messages={"invalid": "Enter an email address, like name@example.com."}
+    )
+    client_phone = models.CharField(max_length=20, validators=[validate_phone])
     address_line1 = models.CharField(max_length=200)
     address_line2 = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=80)
     state = models.CharField(max_length=2, default="GA")
-    zip_code = models.CharField(max_length=5)
+    zip_code = models.CharField(max_length=5, validators=[validate_zip_code])
     access_notes = models.TextField(blank=True, help_text="Parking, stairs, pets, gate codes.")
     gender_preference = models.CharField(
         max_length=8, choices=GenderPreference.choices, default=GenderPreference.ANY
@@ -169,7 +177,7 @@ class Booking(models.Model):
 
     prescriber_name = models.CharField(max_length=120, blank=True)
     prescriber_practice = models.CharField(max_length=160, blank=True)
-    prescriber_phone = models.CharField(max_length=20, blank=True)
+    prescriber_phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
     prescribed_on = models.DateField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -202,6 +210,13 @@ class Booking(models.Model):
     @property
     def client_first_name(self) -> str:
         return self.client_name.split()[0] if self.client_name.strip() else ""
+
+
+# Minutes after each active appointment that the ``appointment_no_overlap`` exclusion constraint
+# also keeps free, as migration 0002_appointment_no_overlap created it. Only a new migration
+# changes the database; ``booking.checks`` stops the process while BOOKING_MIN_BUFFER_MINUTES
+# says otherwise.
+APPOINTMENT_NO_OVERLAP_BUFFER_MINUTES = 30
 
 
 class AppointmentQuerySet(models.QuerySet):

@@ -4,6 +4,7 @@
 of therapists, appointments or days, then hands plain data to ``booking.availability``.
 """
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -14,22 +15,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import BigIntegerField, Func, Prefetch, QuerySet
 from django.utils import timezone
 
-from therapists.geo import distance_miles
+from therapists.eligibility import therapist_serves_zip
 from therapists.models import Therapist, TimeOff, WorkingHours
 from therapists.validators import validate_zip_code
 
 from .availability import Busy, Slot, SlotQuery, TherapistCalendar, open_slots
-from .models import Appointment, Booking, Service, ServiceDuration
-
-__all__ = [
-    "Availability",
-    "Slot",
-    "service_list_active",
-    "slot_list_available",
-    "zip_is_served",
-]
+from .models import TOKEN_PATTERN, Appointment, Booking, Service, ServiceDuration
 
 GENDER_CHOICES = {"any", "female", "male"}
+TOKEN = re.compile(TOKEN_PATTERN)
 
 
 class EpochMinutes(Func):
@@ -73,27 +67,27 @@ def not_served_message(zip_code: str) -> str:
     return f"We don't come to {zip_code} yet."
 
 
-def _candidate_therapists(
-    *, modality_id: int, first_day: date, last_day: date, gender: str
-) -> QuerySet[Therapist]:
-    """SQL prefilter for ``therapist_is_bookable`` over a range of days; the predicate decides
-    per day (credentials may lapse mid-range), and the radius is checked in Python."""
-    queryset = Therapist.objects.filter(
-        status=Therapist.Status.ACTIVE,
-        modalities__id=modality_id,
-        vetted_on__lte=last_day,
-        licence_expires_on__gte=first_day,
-        insurance_expires_on__gte=first_day,
-        background_check_valid_until__gte=first_day,
+def _therapists_who_could_serve(
+    *, service: Service, zip_code: str, first_day: date, last_day: date, gender: str, ids
+) -> list[Therapist]:
+    # The SQL prefilter narrows the rows; the engine asks the predicate day by day.
+    therapists = Therapist.objects.bookable_between(
+        first_day, last_day, modality_id=service.modality_id
     )
     if gender != "any":
-        queryset = queryset.filter(gender=gender)
-    return queryset.prefetch_related("modalities").order_by("pk")
+        therapists = therapists.filter(gender=gender)
+    if ids is not None:
+        therapists = therapists.filter(pk__in=ids)
+    therapists = therapists.prefetch_related("modalities").order_by("pk")
+    return [t for t in therapists if therapist_serves_zip(t, zip_code)]
 
 
-def _within_radius(therapist: Therapist, zip_code: str) -> bool:
-    miles = distance_miles(therapist.home_zip, zip_code)
-    return miles is not None and miles <= therapist.travel_radius_miles
+def _by_therapist(rows) -> defaultdict:
+    """``(therapist_id, *values)`` rows grouped as {therapist_id: [values, ...]}."""
+    grouped = defaultdict(list)
+    for therapist_id, *values in rows:
+        grouped[therapist_id].append(tuple(values))
+    return grouped
 
 
 def calendars_load(
@@ -107,46 +101,45 @@ def calendars_load(
     therapist_ids: list[int] | None = None,
 ) -> list[TherapistCalendar]:
     """The engine's inputs for therapists who could serve this zip on some day of the range."""
-    therapists = _candidate_therapists(
-        modality_id=service.modality_id, first_day=first_day, last_day=last_day, gender=gender
+    therapists = _therapists_who_could_serve(
+        service=service,
+        zip_code=zip_code,
+        first_day=first_day,
+        last_day=last_day,
+        gender=gender,
+        ids=therapist_ids,
     )
-    if therapist_ids is not None:
-        therapists = therapists.filter(pk__in=therapist_ids)
-    therapists = [t for t in therapists if _within_radius(t, zip_code)]
     if not therapists:
         return []
     ids = [therapist.pk for therapist in therapists]
-
     tz = business_timezone()
-    range_start = datetime.combine(first_day - timedelta(days=1), time.min, tzinfo=tz)
-    range_end = datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz)
-
-    time_off = defaultdict(list)
-    for off in TimeOff.objects.filter(
-        therapist_id__in=ids, starts_at__lt=range_end, ends_at__gt=range_start
-    ).values_list("therapist_id", "starts_at", "ends_at"):
-        time_off[off[0]].append((off[1], off[2]))
-
-    appointments = Appointment.objects.active().filter(
-        therapist_id__in=ids, starts_at__lt=range_end, ends_at__gt=range_start
+    overlapping = {
+        "therapist_id__in": ids,
+        "starts_at__lt": datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz),
+        "ends_at__gt": datetime.combine(first_day - timedelta(days=1), time.min, tzinfo=tz),
+    }
+    time_off = _by_therapist(
+        TimeOff.objects.filter(**overlapping).values_list("therapist_id", "starts_at", "ends_at")
     )
+    appointments = Appointment.objects.active().filter(**overlapping)
     if exclude_booking is not None:
         appointments = appointments.exclude(booking_id=exclude_booking.pk)
-    busy = defaultdict(list)
-    for therapist_id, start, end, zip_of_visit in appointments.values_list(
-        "therapist_id", EpochMinutes("starts_at"), EpochMinutes("ends_at"), "zip_code"
-    ):
-        busy[therapist_id].append(Busy(start, end, zip_of_visit))
-
+    busy = _by_therapist(
+        appointments.values_list(
+            "therapist_id", EpochMinutes("starts_at"), EpochMinutes("ends_at"), "zip_code"
+        )
+    )
     hours = defaultdict(lambda: defaultdict(list))
     for therapist_id, weekday, starts_at, ends_at in WorkingHours.objects.filter(
         therapist_id__in=ids
     ).values_list("therapist_id", "weekday", "starts_at", "ends_at"):
         hours[therapist_id][weekday].append((starts_at, ends_at))
-
     return [
         TherapistCalendar(
-            therapist, dict(hours[therapist.pk]), time_off[therapist.pk], busy[therapist.pk]
+            therapist,
+            dict(hours[therapist.pk]),
+            time_off[therapist.pk],
+            [Busy(*visit) for visit in busy[therapist.pk]],
         )
         for therapist in therapists
     ]
@@ -187,10 +180,17 @@ def lengths_offered_message(service: Service) -> str:
     return f"{service.name} is offered for {lengths} minutes."
 
 
-def validate_slot_request(*, service: Service, minutes: int, zip_code: str, gender: str) -> None:
+def _slot_request_validate(
+    *, service: Service, minutes: int, zip_code: str, gender: str, start_date: date, days: int
+) -> None:
     errors = {}
-    if not any(duration.minutes == minutes for duration in service.durations.all()):
+    if service.duration_for(minutes) is None:
         errors["minutes"] = [lengths_offered_message(service)]
+    today, horizon = timezone.localdate(), settings.BOOKING_HORIZON_DAYS
+    if not today <= start_date <= today + timedelta(days=horizon):
+        errors["start_date"] = [f"Choose a date from today to {horizon} days ahead."]
+    if not 1 <= days <= horizon:
+        errors["days"] = [f"Choose 1 to {horizon} days."]
     try:
         validate_zip_code(zip_code)
     except ValidationError as exc:
@@ -201,7 +201,7 @@ def validate_slot_request(*, service: Service, minutes: int, zip_code: str, gend
         raise ValidationError(errors)
 
 
-def zip_is_served(*, service: Service, zip_code: str) -> bool:
+def service_serves_zip(*, service: Service, zip_code: str) -> bool:
     """Whether any active therapist offering this service's modality reaches the zip.
 
     Deliberately loose (no date, credential or gender filter): it answers "do you come to my
@@ -209,7 +209,7 @@ def zip_is_served(*, service: Service, zip_code: str) -> bool:
     therapists = Therapist.objects.filter(
         status=Therapist.Status.ACTIVE, modalities__id=service.modality_id
     ).only("home_zip", "travel_radius_miles")
-    return any(_within_radius(therapist, zip_code) for therapist in therapists)
+    return any(therapist_serves_zip(therapist, zip_code) for therapist in therapists)
 
 
 def slot_list_available(
@@ -224,12 +224,18 @@ def slot_list_available(
 ) -> Availability:
     """Open start times for ``days`` local days from ``start_date`` (today by default).
 
-    Raises ValidationError (keys ``minutes``, ``zip_code``, ``gender``, ``days``) for bad input.
+    Raises ValidationError (keys ``minutes``, ``zip_code``, ``gender``, ``start_date``,
+    ``days``) for bad input.
     """
-    validate_slot_request(service=service, minutes=minutes, zip_code=zip_code, gender=gender)
-    if not 1 <= days <= settings.BOOKING_HORIZON_DAYS:
-        raise ValidationError({"days": [f"Choose 1 to {settings.BOOKING_HORIZON_DAYS} days."]})
     first_day = start_date or timezone.localdate()
+    _slot_request_validate(
+        service=service,
+        minutes=minutes,
+        zip_code=zip_code,
+        gender=gender,
+        start_date=first_day,
+        days=days,
+    )
     last_day = first_day + timedelta(days=days - 1)
     calendars = calendars_load(
         service=service,
@@ -239,7 +245,7 @@ def slot_list_available(
         gender=gender,
         exclude_booking=exclude_booking,
     )
-    if not calendars and not zip_is_served(service=service, zip_code=zip_code):
+    if not calendars and not service_serves_zip(service=service, zip_code=zip_code):
         return Availability(served=False, slots=[], message=not_served_message(zip_code))
     query = slot_query_build(
         service=service,
@@ -249,3 +255,32 @@ def slot_list_available(
         last_day=last_day,
     )
     return Availability(served=True, slots=open_slots(query, calendars))
+
+
+def booking_get_by_token(*, token: str) -> Booking | None:
+    """The booking a private link or API token points at, with its active appointments and
+    their therapists; None for a token that is malformed or unknown."""
+    if not TOKEN.fullmatch(token or ""):
+        return None
+    active = Appointment.objects.active().select_related("therapist").order_by("starts_at")
+    return (
+        Booking.objects.select_related("service")
+        .prefetch_related(Prefetch("appointments", queryset=active))
+        .filter(token=token)
+        .first()
+    )
+
+
+def appointment_get_by_job_token(*, token: str) -> Appointment | None:
+    if not TOKEN.fullmatch(token or ""):
+        return None
+    return (
+        Appointment.objects.select_related("booking__service", "therapist")
+        .filter(job_token=token)
+        .first()
+    )
+
+
+def booking_list_upcoming(*, email: str) -> QuerySet[Booking]:
+    """Confirmed bookings still to come that were made with ``email``, soonest first."""
+    return Booking.objects.upcoming().filter(client_email__iexact=email).order_by("starts_at")

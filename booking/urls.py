@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
-from . import views
 from .models import TOKEN_PATTERN
+from .views import catalogue, flow, jobs, manage
 
 
 class TokenConverter:
@@ -21,17 +21,17 @@ register_converter(TokenConverter, "token")
 app_name = "booking"
 
 urlpatterns = [
-    path("services/", views.service_list, name="service_list"),
-    path("services/<slug:slug>/", views.service_detail, name="service_detail"),
-    path("book/", views.book, name="book"),
-    path("book/zip-check/", views.book_zip_check, name="book_zip_check"),
-    path("book/time/", views.book_time, name="book_time"),
-    path("book/details/", views.book_details, name="book_details"),
-    path("book/review/", views.book_review, name="book_review"),
-    path("booking/lost-link/", views.lost_link, name="lost_link"),
-    path("booking/<token:token>/", views.booking_detail, name="detail"),
-    path("booking/<token:token>/calendar.ics", views.booking_calendar, name="calendar"),
-    path("booking/<token:token>/reschedule/", views.booking_reschedule_view, name="reschedule"),
-    path("booking/<token:token>/cancel/", views.booking_cancel_view, name="cancel"),
-    path("jobs/<token:token>/", views.job, name="job"),
+    path("services/", catalogue.service_list, name="service_list"),
+    path("services/<slug:slug>/", catalogue.service_detail, name="service_detail"),
+    path("book/", flow.book, name="book"),
+    path("book/zip-check/", flow.book_zip_check, name="book_zip_check"),
+    path("book/time/", flow.book_time, name="book_time"),
+    path("book/details/", flow.book_details, name="book_details"),
+    path("book/review/", flow.book_review, name="book_review"),
+    path("booking/lost-link/", manage.lost_link, name="lost_link"),
+    path("booking/<token:token>/", manage.booking_detail, name="detail"),
+    path("booking/<token:token>/calendar.ics", manage.booking_calendar, name="calendar"),
+    path("booking/<token:token>/reschedule/", manage.booking_reschedule_view, name="reschedule"),
+    path("booking/<token:token>/cancel/", manage.booking_cancel_view, name="cancel"),
+    path("jobs/<token:token>/", jobs.job, name="job"),
 ]

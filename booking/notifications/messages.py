@@ -1,7 +1,16 @@
-"""Turning an outbox row into an email: subject, plain text and HTML from templates in
-``booking/templates/booking/email/``, and the calendar invite for client messages.
+"""What each kind of notification means, and how an outbox row becomes an email.
 
-Health notes never appear here: the therapist reads them on the private job page."""
+``KINDS`` is the one table of kinds: who a message is for, the booking change that sends it,
+its subject and templates (``booking/templates/booking/email/<template>.txt`` and ``.html``),
+and whether a calendar invite goes with it. Adding a kind is a row here, a choice on
+``Notification.Kind`` and its templates.
+
+Health notes never appear here: the therapist reads them on the private job page.
+"""
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -9,113 +18,110 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from .calendar import booking_ics
-from .models import Booking, Notification
+from therapists.credentials import CREDENTIALS
+from therapists.selectors import credential_expiry_list
+
+from ..calendar import booking_ics
+from ..formatting import local_time, local_when
+from ..models import Booking, Notification
+from ..selectors import booking_list_upcoming
 
 Kind = Notification.Kind
 
-CLIENT_KINDS = {
-    Kind.CLIENT_CONFIRMATION,
-    Kind.CLIENT_RESCHEDULED,
-    Kind.CLIENT_CANCELLED,
-    Kind.CLIENT_REMINDER,
+
+class Audience(enum.Enum):
+    CLIENT = "client"
+    THERAPIST = "therapist"
+    STAFF = "staff"
+    # Messages about no single booking.
+    LINKS = "links"
+    DIGEST = "digest"
+
+
+class Change(enum.StrEnum):
+    """A change to a booking that people must hear about."""
+
+    CREATED = "created"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+    REASSIGNED = "reassigned"
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    audience: Audience
+    template: str
+    # The subject, from the message's context.
+    subject: Callable[[dict], str]
+    # The booking change that sends it to the client or staff (therapists' kinds are chosen
+    # per therapist, in ``recipients``).
+    change: Change | None = None
+    # METHOD of the calendar invite attached, if any.
+    calendar: str | None = None
+
+
+def _about(prefix: str) -> Callable[[dict], str]:
+    return lambda context: f"{prefix}: {context['service']}, {context['when']}"
+
+
+def _job(prefix: str) -> Callable[[dict], str]:
+    return lambda context: f"{prefix}: {context['when']}, {context['area']}"
+
+
+def _staff(prefix: str) -> Callable[[dict], str]:
+    return lambda context: f"{prefix} {context['booking'].reference}: {context['when']}"
+
+
+KINDS: dict[str, KindSpec] = {
+    Kind.CLIENT_CONFIRMATION: KindSpec(
+        Audience.CLIENT, "client_booking", _about("You're booked"), Change.CREATED, "REQUEST"
+    ),
+    Kind.CLIENT_RESCHEDULED: KindSpec(
+        Audience.CLIENT, "client_booking", _about("Your new time"), Change.RESCHEDULED, "REQUEST"
+    ),
+    Kind.CLIENT_CANCELLED: KindSpec(
+        Audience.CLIENT, "client_booking", _about("Cancelled"), Change.CANCELLED, "CANCEL"
+    ),
+    Kind.CLIENT_REMINDER: KindSpec(
+        Audience.CLIENT, "client_booking", _about("See you soon"), calendar="REQUEST"
+    ),
+    Kind.THERAPIST_ASSIGNED: KindSpec(Audience.THERAPIST, "therapist_job", _job("New job")),
+    Kind.THERAPIST_RESCHEDULED: KindSpec(Audience.THERAPIST, "therapist_job", _job("Job moved")),
+    Kind.THERAPIST_CANCELLED: KindSpec(Audience.THERAPIST, "therapist_job", _job("Job cancelled")),
+    Kind.STAFF_BOOKING_CREATED: KindSpec(
+        Audience.STAFF, "staff_booking", _staff("New booking"), Change.CREATED
+    ),
+    Kind.STAFF_BOOKING_RESCHEDULED: KindSpec(
+        Audience.STAFF, "staff_booking", _staff("Rescheduled"), Change.RESCHEDULED
+    ),
+    Kind.STAFF_BOOKING_CANCELLED: KindSpec(
+        Audience.STAFF, "staff_booking", _staff("Cancelled"), Change.CANCELLED
+    ),
+    Kind.MANAGE_LINKS: KindSpec(
+        Audience.LINKS, "manage_links", lambda context: "Your Spa Theory booking links"
+    ),
+    Kind.CREDENTIAL_DIGEST: KindSpec(
+        Audience.DIGEST,
+        "credential_digest",
+        lambda context: f"Therapist credentials to renew: {len(context['rows'])}",
+    ),
 }
-THERAPIST_KINDS = {Kind.THERAPIST_ASSIGNED, Kind.THERAPIST_RESCHEDULED, Kind.THERAPIST_CANCELLED}
-STAFF_KINDS = {
-    Kind.STAFF_BOOKING_CREATED,
-    Kind.STAFF_BOOKING_RESCHEDULED,
-    Kind.STAFF_BOOKING_CANCELLED,
-}
 
 
-def local_time(value) -> str:
-    """``2:00 pm`` in Atlanta time."""
-    local = timezone.localtime(value)
-    suffix = "am" if local.hour < 12 else "pm"
-    return f"{local.hour % 12 or 12}:{local.minute:02d} {suffix}"
-
-
-def local_when(value) -> str:
-    """``Tue, Dec 1 · 2:00 pm`` in Atlanta time."""
-    local = timezone.localtime(value)
-    return f"{local:%a, %b} {local.day} · {local_time(value)}"
+def kind_for(*, audience: Audience, change: Change) -> str | None:
+    """The kind a booking ``change`` sends to ``audience`` (client or staff), if any."""
+    return next(
+        (
+            kind
+            for kind, spec in KINDS.items()
+            if spec.audience is audience and spec.change == change
+        ),
+        None,
+    )
 
 
 def manage_url(booking: Booking) -> str:
     return settings.SITE_URL + booking.get_absolute_url()
-
-
-def _booking_context(booking: Booking) -> dict:
-    return {
-        "booking": booking,
-        "first_name": booking.client_first_name,
-        "when": local_when(booking.starts_at),
-        "ends": local_time(booking.ends_at),
-        "service": booking.service.name,
-        "area": f"{booking.city} {booking.zip_code}",
-        "manage_url": manage_url(booking),
-    }
-
-
-def _client(notification: Notification):
-    booking = notification.booking
-    if notification.kind == Kind.CLIENT_REMINDER and (
-        booking.status != Booking.Status.CONFIRMED or booking.starts_at <= timezone.now()
-    ):
-        return None
-    context = _booking_context(booking)
-    subjects = {
-        Kind.CLIENT_CONFIRMATION: f"You're booked: {context['service']}, {context['when']}",
-        Kind.CLIENT_RESCHEDULED: f"Your new time: {context['service']}, {context['when']}",
-        Kind.CLIENT_CANCELLED: f"Cancelled: {context['service']}, {context['when']}",
-        Kind.CLIENT_REMINDER: f"See you soon: {context['service']}, {context['when']}",
-    }
-    method = "CANCEL" if notification.kind == Kind.CLIENT_CANCELLED else "REQUEST"
-    ics = ("spa-theory-booking.ics", booking_ics(booking=booking, method=method), method)
-    return subjects[notification.kind], "client_booking", context, ics
-
-
-def _therapist(notification: Notification):
-    appointment = notification.appointment
-    booking = notification.booking
-    if notification.kind == Kind.THERAPIST_ASSIGNED and (
-        not appointment.is_active or booking.status != Booking.Status.CONFIRMED
-    ):
-        return None
-    context = _booking_context(booking) | {
-        "appointment": appointment,
-        "therapist": appointment.therapist,
-        "when": local_when(appointment.starts_at),
-        "ends": local_time(appointment.ends_at),
-        "job_url": settings.SITE_URL + appointment.get_absolute_url(),
-    }
-    del context["manage_url"], context["first_name"]
-    subjects = {
-        Kind.THERAPIST_ASSIGNED: "New job",
-        Kind.THERAPIST_RESCHEDULED: "Job moved",
-        Kind.THERAPIST_CANCELLED: "Job cancelled",
-    }
-    subject = f"{subjects[notification.kind]}: {context['when']}, {context['area']}"
-    return subject, "therapist_job", context, None
-
-
-def _staff(notification: Notification):
-    booking = notification.booking
-    context = _booking_context(booking) | {
-        "therapists": [
-            a.therapist
-            for a in booking.appointments.filter(is_active=True).select_related("therapist")
-        ],
-        "admin_url": _admin_url(booking),
-    }
-    del context["manage_url"]
-    subjects = {
-        Kind.STAFF_BOOKING_CREATED: "New booking",
-        Kind.STAFF_BOOKING_RESCHEDULED: "Rescheduled",
-        Kind.STAFF_BOOKING_CANCELLED: "Cancelled",
-    }
-    subject = f"{subjects[notification.kind]} {booking.reference}: {context['when']}"
-    return subject, "staff_booking", context, None
 
 
 def _admin_url(booking: Booking) -> str:
@@ -125,79 +131,115 @@ def _admin_url(booking: Booking) -> str:
         return ""
 
 
-def _manage_links(notification: Notification):
-    from .notifications import upcoming_bookings_for
-
-    bookings = list(upcoming_bookings_for(notification.recipient).select_related("service"))
-    if not bookings:
-        return None
-    context = {
-        "bookings": [
-            {"booking": b, "when": local_when(b.starts_at), "manage_url": manage_url(b)}
-            for b in bookings
-        ]
+def _booking_context(booking: Booking) -> dict:
+    return {
+        "booking": booking,
+        "when": local_when(booking.starts_at),
+        "ends": local_time(booking.ends_at),
+        "service": booking.service.name,
+        "area": f"{booking.city} {booking.zip_code}",
     }
-    return "Your Spa Theory booking links", "manage_links", context, None
 
 
-def _credential_digest(notification: Notification):
-    from therapists.models import CREDENTIAL_EXPIRY_FIELDS
+# Context builders: one per audience; None when the message is no longer needed.
 
-    from .notifications import credential_expiry_list
 
-    today = timezone.localdate()
+def _client_context(notification: Notification) -> dict | None:
+    booking = notification.booking
+    if notification.kind == Kind.CLIENT_REMINDER and (
+        booking.status != Booking.Status.CONFIRMED or booking.starts_at <= timezone.now()
+    ):
+        return None
+    return _booking_context(booking) | {
+        "first_name": booking.client_first_name,
+        "manage_url": manage_url(booking),
+    }
+
+
+def _therapist_context(notification: Notification) -> dict | None:
+    appointment, booking = notification.appointment, notification.booking
+    if notification.kind == Kind.THERAPIST_ASSIGNED and (
+        not appointment.is_active or booking.status != Booking.Status.CONFIRMED
+    ):
+        return None
+    return _booking_context(booking) | {
+        "appointment": appointment,
+        "therapist": appointment.therapist,
+        "when": local_when(appointment.starts_at),
+        "ends": local_time(appointment.ends_at),
+        "job_url": settings.SITE_URL + appointment.get_absolute_url(),
+    }
+
+
+def _staff_context(notification: Notification) -> dict:
+    booking = notification.booking
+    active = booking.appointments.filter(is_active=True).select_related("therapist")
+    return _booking_context(booking) | {
+        "therapists": [appointment.therapist for appointment in active],
+        "admin_url": _admin_url(booking),
+    }
+
+
+def _links_context(notification: Notification) -> dict | None:
+    bookings = booking_list_upcoming(email=notification.recipient).select_related("service")
+    entries = [
+        {"booking": b, "when": local_when(b.starts_at), "manage_url": manage_url(b)}
+        for b in bookings
+    ]
+    return {"bookings": entries} if entries else None
+
+
+def _digest_context(notification: Notification) -> dict | None:
+    today, warning_days = timezone.localdate(), settings.CREDENTIAL_WARNING_DAYS
     rows = []
-    for therapist in credential_expiry_list():
+    for therapist in credential_expiry_list(day=today, within_days=warning_days):
         items = []
-        for field, label in CREDENTIAL_EXPIRY_FIELDS.items():
-            expires = getattr(therapist, field)
-            if expires is None:
-                continue
-            days = (expires - today).days
-            if days <= settings.CREDENTIAL_WARNING_DAYS:
-                items.append({"label": label, "date": expires, "days": days})
+        for credential in CREDENTIALS:
+            expires = getattr(therapist, credential.expires)
+            if expires is not None and (expires - today).days <= warning_days:
+                days = (expires - today).days
+                items.append({"label": credential.short_name, "date": expires, "days": days})
         rows.append({"therapist": therapist, "items": items})
     if not rows:
         return None
-    context = {"rows": rows, "warning_days": settings.CREDENTIAL_WARNING_DAYS, "today": today}
-    subject = f"Therapist credentials to renew: {len(rows)}"
-    return subject, "credential_digest", context, None
+    return {"rows": rows, "warning_days": warning_days, "today": today}
+
+
+CONTEXTS = {
+    Audience.CLIENT: _client_context,
+    Audience.THERAPIST: _therapist_context,
+    Audience.STAFF: _staff_context,
+    Audience.LINKS: _links_context,
+    Audience.DIGEST: _digest_context,
+}
 
 
 def notification_message(notification: Notification) -> EmailMultiAlternatives | None:
     """The email for ``notification``, or None when it is no longer needed (a reminder for a
     cancelled booking, a links email for someone with no upcoming bookings)."""
-    if notification.kind in CLIENT_KINDS:
-        built = _client(notification)
-    elif notification.kind in THERAPIST_KINDS:
-        built = _therapist(notification)
-    elif notification.kind in STAFF_KINDS:
-        built = _staff(notification)
-    elif notification.kind == Kind.MANAGE_LINKS:
-        built = _manage_links(notification)
-    elif notification.kind == Kind.CREDENTIAL_DIGEST:
-        built = _credential_digest(notification)
-    else:
+    spec = KINDS.get(notification.kind)
+    if spec is None:
         raise ValueError(f"No email for notification kind {notification.kind!r}")
-    if built is None:
+    context = CONTEXTS[spec.audience](notification)
+    if context is None:
         return None
-    subject, template, context, ics = built
-    context = context | {
-        "kind": notification.kind,
-        "site_url": settings.SITE_URL,
-        "subject": subject,
-    }
+    subject = spec.subject(context)
+    context |= {"kind": notification.kind, "site_url": settings.SITE_URL, "subject": subject}
     message = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string(f"booking/email/{template}.txt", context),
+        body=render_to_string(f"booking/email/{spec.template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient],
         headers={"X-Spa-Theory-Notification": str(notification.pk)},
     )
     message.attach_alternative(
-        render_to_string(f"booking/email/{template}.html", context), "text/html"
+        render_to_string(f"booking/email/{spec.template}.html", context), "text/html"
     )
-    if ics:
-        filename, content, method = ics
-        message.attach(filename, content, f"text/calendar; charset=utf-8; method={method}")
+    if spec.calendar:
+        invite = booking_ics(booking=notification.booking, method=spec.calendar)
+        message.attach(
+            "spa-theory-booking.ics",
+            invite,
+            f"text/calendar; charset=utf-8; method={spec.calendar}",
+        )
     return message

@@ -1,6 +1,6 @@
 from django import template
 
-from booking.emails import local_time, local_when
+from booking.formatting import local_time, local_when
 
 register = template.Library()
 

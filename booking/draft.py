@@ -1,0 +1,142 @@
+"""What a client has chosen so far in the booking flow, kept in their session between steps.
+
+The flow keeps it in the session, never in the URL, so a refused step or a slot taken at the
+last moment loses nothing. Values are converted at this one edge: the session holds JSON, the
+rest of the code holds real types.
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils.dateparse import parse_date, parse_datetime
+
+from .models import Booking, Service
+from .selectors import service_list_active
+from .validation import REFERRAL_FIELDS
+
+SESSION_KEY = "booking_draft"
+
+
+@dataclass(frozen=True)
+class SlotTakenNotice:
+    """Shown on the time step after the chosen time went to someone else."""
+
+    message: str
+    alternatives: list[datetime]
+
+
+@dataclass
+class BookingDraft:
+    service_slug: str = ""
+    minutes: int | None = None
+    zip_code: str = ""
+    gender_preference: str = Booking.GenderPreference.ANY
+    starts_at: datetime | None = None
+    # The day the client last looked at on the time step.
+    day: date | None = None
+    # The details step's cleaned answers, keyed by ``booking_create`` argument names.
+    details: dict = field(default_factory=dict)
+    slot_taken: SlotTakenNotice | None = None
+
+    # Session edge ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, session) -> "BookingDraft":
+        raw = session.get(SESSION_KEY)
+        if not isinstance(raw, dict):
+            return cls()
+        try:
+            return cls._from_json(raw)
+        except (TypeError, ValueError, KeyError):
+            # A draft from an older shape of the flow, or tampered with: start again.
+            return cls()
+
+    def save(self, session) -> None:
+        session[SESSION_KEY] = self._to_json()
+
+    @staticmethod
+    def clear(session) -> None:
+        session.pop(SESSION_KEY, None)
+
+    @classmethod
+    def _from_json(cls, raw: dict) -> "BookingDraft":
+        details = dict(raw.get("details") or {})
+        if details.get("prescribed_on"):
+            details["prescribed_on"] = date.fromisoformat(details["prescribed_on"])
+        taken = raw.get("slot_taken")
+        return cls(
+            service_slug=str(raw.get("service_slug", "")),
+            minutes=int(raw["minutes"]) if raw.get("minutes") is not None else None,
+            zip_code=str(raw.get("zip_code", "")),
+            gender_preference=str(raw.get("gender_preference") or Booking.GenderPreference.ANY),
+            starts_at=_aware(raw.get("starts_at")),
+            day=parse_date(raw["day"]) if raw.get("day") else None,
+            details=details,
+            slot_taken=SlotTakenNotice(
+                message=taken["message"],
+                alternatives=[_aware(value) for value in taken["alternatives"]],
+            )
+            if taken
+            else None,
+        )
+
+    def _to_json(self) -> dict:
+        raw = dataclasses.asdict(self)
+        raw["starts_at"] = self.starts_at.isoformat() if self.starts_at else None
+        raw["day"] = self.day.isoformat() if self.day else None
+        if isinstance(self.details.get("prescribed_on"), date):
+            raw["details"]["prescribed_on"] = self.details["prescribed_on"].isoformat()
+        if self.slot_taken:
+            raw["slot_taken"]["alternatives"] = [
+                moment.isoformat() for moment in self.slot_taken.alternatives
+            ]
+        return raw
+
+    # What the steps ask of it ---------------------------------------------------------------
+
+    def service(self) -> Service | None:
+        if not self.service_slug:
+            return None
+        return service_list_active().filter(slug=self.service_slug).first()
+
+    def has(self, *steps: str) -> bool:
+        """Whether the client has answered these steps: "service", "time", "details"."""
+        answered = {
+            "service": bool(self.service_slug and self.minutes and self.zip_code),
+            "time": self.starts_at is not None,
+            "details": bool(self.details),
+        }
+        return all(answered[step] for step in steps)
+
+    def choose_service(self, *, service: Service, minutes: int, zip_code: str, gender: str):
+        """Step 1's answer; a different choice from before drops the time chosen for it."""
+        choice = (service.slug, minutes, zip_code, gender)
+        if choice != (self.service_slug, self.minutes, self.zip_code, self.gender_preference):
+            self.starts_at = None
+        self.service_slug, self.minutes, self.zip_code, self.gender_preference = choice
+
+    def booking_arguments(self, service: Service) -> dict:
+        """``booking_create``'s arguments for this draft."""
+        # Referral answers typed for an earlier choice of massage don't carry over to one that
+        # needs none.
+        details = {
+            name: value
+            for name, value in self.details.items()
+            if service.requires_referral or name not in REFERRAL_FIELDS
+        }
+        return {
+            **details,
+            "service": service,
+            "minutes": self.minutes,
+            "starts_at": self.starts_at,
+            "zip_code": self.zip_code,
+            "gender_preference": self.gender_preference,
+        }
+
+
+def _aware(value) -> datetime | None:
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is not None and moment.utcoffset() is None:
+        raise ValueError("A draft time without its offset.")
+    return moment

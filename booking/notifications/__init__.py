@@ -1,0 +1,17 @@
+"""Notifications: every message a booking change owes someone, sent through an outbox.
+
+- ``messages``: what each kind means (audience, subject, templates, invite) and rendering.
+- ``recipients``: who hears about a booking change, with which kind.
+- ``outbox``: rows written in the changing transaction, published to Celery after commit,
+  swept, retried; the beat jobs that queue reminders and the staff digest.
+- ``delivery``: claiming and sending one row, exactly once on every path but one.
+
+The one gap: a worker dying after the mail server accepted a message and before the row is
+marked sent leaves the row ``sending``; the sweep returns it to pending after
+``NOTIFICATION_STALE_SENDING_MINUTES``, so that message may go out twice. We chose
+at-least-once there: a client with two identical confirmations is better off than a client
+with none.
+
+Imports run one way: outbox -> recipients -> messages; delivery -> messages; ``booking.tasks``
+calls outbox and delivery, and the outbox publishes to the send task by name.
+"""

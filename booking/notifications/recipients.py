@@ -1,0 +1,73 @@
+"""Who hears about a change to a booking: the client, staff, and each therapist who is or was
+on it, with the kind of message each one needs."""
+
+from django.conf import settings
+
+from ..models import Appointment, Booking, Notification
+from .messages import KINDS, Audience, Change, kind_for
+
+Kind = Notification.Kind
+
+# A therapist who has had one of these is on the job, as far as they know.
+THERAPIST_TOLD = {Kind.THERAPIST_ASSIGNED, Kind.THERAPIST_RESCHEDULED}
+
+
+def _therapist_row(appointment: Appointment, kind: str) -> Notification:
+    return Notification(
+        booking_id=appointment.booking_id,
+        appointment=appointment,
+        kind=kind,
+        recipient=appointment.therapist.email,
+    )
+
+
+def _therapist_kind(appointment: Appointment, last_notice: str | None, change: Change):
+    """What a therapist needs to hear of ``change``, judged from their appointment and the last
+    notice they were sent about it: a therapist new to the job gets the job, one taken off it
+    (or on a cancelled booking) gets a cancellation, one kept on a moved booking the new time."""
+    told = last_notice in THERAPIST_TOLD
+    if change == Change.CANCELLED:
+        return None if last_notice == Kind.THERAPIST_CANCELLED else Kind.THERAPIST_CANCELLED
+    if not appointment.is_active:
+        return Kind.THERAPIST_CANCELLED if told else None
+    if told:
+        return Kind.THERAPIST_RESCHEDULED if change == Change.RESCHEDULED else None
+    return Kind.THERAPIST_ASSIGNED
+
+
+def therapist_rows(booking: Booking, *, change: Change) -> list[Notification]:
+    """One notice per therapist who needs one (their latest appointment on the booking wins).
+    Two queries, however many therapists."""
+    appointments = list(booking.appointments.select_related("therapist").order_by("id"))
+    therapist_kinds = [k for k, spec in KINDS.items() if spec.audience is Audience.THERAPIST]
+    last_notice = dict(
+        Notification.objects.filter(appointment__in=appointments, kind__in=therapist_kinds)
+        .order_by("appointment_id", "id")
+        .values_list("appointment_id", "kind")
+    )
+    rows = {}
+    for appointment in appointments:
+        kind = _therapist_kind(appointment, last_notice.get(appointment.pk), change)
+        if kind:
+            rows[appointment.therapist_id] = _therapist_row(appointment, kind)
+    return list(rows.values())
+
+
+def change_rows(booking: Booking, *, change: Change) -> list[Notification]:
+    """Every message ``change`` to ``booking`` sends: client, therapists, staff."""
+    rows = therapist_rows(booking, change=change)
+    client_kind = kind_for(audience=Audience.CLIENT, change=change)
+    staff_kind = kind_for(audience=Audience.STAFF, change=change)
+    if client_kind:
+        rows.insert(0, client_row(booking, client_kind))
+    if staff_kind:
+        rows.append(
+            Notification(booking=booking, kind=staff_kind, recipient=settings.STAFF_ALERT_EMAIL)
+        )
+    return rows
+
+
+def client_row(booking: Booking, kind: str, *, dedupe_key: str | None = None) -> Notification:
+    return Notification(
+        booking=booking, kind=kind, recipient=booking.client_email, dedupe_key=dedupe_key
+    )

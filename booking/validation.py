@@ -1,0 +1,134 @@
+"""The rules a new booking, or a new time for one, must meet before anyone is assigned.
+
+Each rule answers with the message a client reads, keyed by ``booking_create``'s argument
+names; the forms and the API put those messages next to their own fields.
+"""
+
+import contextlib
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from therapists.validators import phone_to_e164
+
+from .availability import StartProblem, start_problem
+from .formatting import local_time
+from .models import Booking, Service, ServiceDuration
+from .selectors import (
+    lengths_offered_message,
+    not_served_message,
+    service_serves_zip,
+    slot_query_build,
+)
+
+SERVICE_UNAVAILABLE = "That service is not available to book."
+CONSENT_REQUIRED = "Tick the box to agree to the booking terms and how we use notes."
+REFERRAL_REQUIRED = {
+    "prescriber_name": "Enter the name of the doctor or physiotherapist who prescribed it.",
+    "prescriber_practice": "Enter their practice or clinic.",
+    "prescriber_phone": "Enter the practice's phone number.",
+    "prescribed_on": "Enter the date of the prescription.",
+}
+REFERRAL_FIELDS = tuple(REFERRAL_REQUIRED)
+
+
+def _window_message(service: Service) -> str:
+    earliest, latest = service.earliest_start, service.latest_start
+    if earliest and latest:
+        return f"{service.name} starts between {local_time(earliest)} and {local_time(latest)}."
+    if earliest:
+        return f"{service.name} starts from {local_time(earliest)}."
+    return f"{service.name} starts no later than {local_time(latest)}."
+
+
+def start_errors(*, service: Service, starts_at, now: datetime) -> list[str]:
+    """What is wrong with ``starts_at`` as a start for ``service`` whoever is free, if anything."""
+    if not isinstance(starts_at, datetime):
+        return ["Choose a date and time."]
+    today = timezone.localdate(now)
+    # The start rules depend on the service's window, the clock and the settings only.
+    query = slot_query_build(
+        service=service, minutes=0, zip_code="", first_day=today, last_day=today, now=now
+    )
+    problem = start_problem(query, starts_at)
+    if problem is None:
+        return []
+    if problem is StartProblem.NO_OFFSET:
+        return ["Give the time with its UTC offset, e.g. 2026-12-01T14:00:00-05:00."]
+    if problem is StartProblem.TOO_SOON and starts_at <= now:
+        return ["That time has already passed. Choose a time in the future."]
+    if problem is StartProblem.TOO_SOON:
+        hours = settings.BOOKING_MIN_NOTICE_MINUTES / 60
+        return [f"We need at least {hours:g} hours' notice. Choose a later time."]
+    if problem is StartProblem.BEYOND_HORIZON:
+        return [f"You can book up to {settings.BOOKING_HORIZON_DAYS} days ahead."]
+    if problem is StartProblem.OFF_GRID:
+        step = settings.BOOKING_SLOT_STEP_MINUTES
+        return [f"Choose one of the offered start times (every {step} minutes)."]
+    return [_window_message(service)]
+
+
+def _phones_normalise(booking: Booking) -> None:
+    """Phones are kept in E.164; one that can't be read stays as typed for its field's check."""
+    for field in ("client_phone", "prescriber_phone"):
+        with contextlib.suppress(ValidationError):
+            if getattr(booking, field):
+                setattr(booking, field, phone_to_e164(getattr(booking, field)))
+
+
+def _field_errors(booking: Booking, *, exclude) -> dict[str, list[str]]:
+    """The model fields' own checks: required, lengths, choices, email, phone and zip format."""
+    try:
+        booking.full_clean(
+            exclude=["service", "price", "starts_at", "ends_at", *exclude],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
+def _referral_errors(booking: Booking, *, now: datetime, errors: dict) -> dict[str, list[str]]:
+    service = booking.service
+    given = {field: getattr(booking, field) for field in REFERRAL_REQUIRED}
+    if not service.requires_referral:
+        if any(given.values()):
+            return {"prescriber_name": [f"{service.name} doesn't need a referral; leave it out."]}
+        return {}
+    found = {
+        field: [message]
+        for field, message in REFERRAL_REQUIRED.items()
+        if not given[field] and field not in errors
+    }
+    prescribed_on = booking.prescribed_on
+    if isinstance(prescribed_on, date) and prescribed_on > timezone.localdate(now):
+        found["prescribed_on"] = ["The prescription date can't be in the future."]
+    return found
+
+
+def booking_validate(
+    booking: Booking, *, consent: bool, now: datetime, duration: ServiceDuration | None
+) -> None:
+    """Raise ValidationError with every problem of an unsaved booking, keyed by field."""
+    errors: dict[str, list[str]] = {}
+    service = booking.service
+    if not service.is_active:
+        errors["service"] = [SERVICE_UNAVAILABLE]
+    if duration is None:
+        errors["minutes"] = [lengths_offered_message(service)]
+    if problems := start_errors(service=service, starts_at=booking.starts_at, now=now):
+        errors["starts_at"] = problems
+    if consent is not True:
+        errors["consent"] = [CONSENT_REQUIRED]
+    _phones_normalise(booking)
+    errors.update(_field_errors(booking, exclude=errors))
+    if "zip_code" not in errors and not service_serves_zip(
+        service=service, zip_code=booking.zip_code
+    ):
+        errors["zip_code"] = [not_served_message(booking.zip_code)]
+    errors.update(_referral_errors(booking, now=now, errors=errors))
+    if errors:
+        raise ValidationError(errors)

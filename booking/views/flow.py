@@ -1,0 +1,238 @@
+"""The four booking steps: what and where, when, who, then check and confirm.
+
+Each step reads and writes the client's ``BookingDraft``; only the last one books, through
+``booking_create``, and puts any refusal back on the step that asked the question.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ..assignment import SlotTaken
+from ..draft import BookingDraft, SlotTakenNotice
+from ..forms import DetailsForm, ServiceStepForm, TimeStepForm, errors_onto_form
+from ..ratelimit import rate_limit_exceeded
+from ..selectors import not_served_message, service_serves_zip
+from ..services import booking_create
+from .common import (
+    availability_for,
+    day_asked,
+    day_of_posted_start,
+    is_htmx,
+    rate_limited,
+    slot_picker,
+)
+
+# The step that asked for each booking_create argument not on the details step.
+STEP_OF_FIELD = {
+    "service": "book",
+    "minutes": "book",
+    "zip_code": "book",
+    "gender_preference": "book",
+    "starts_at": "book_time",
+}
+
+
+def _not_served(zip_code: str) -> str:
+    return (
+        f"{not_served_message(zip_code)} Call us on {settings.BUSINESS_PHONE} and we'll see "
+        "what we can do."
+    )
+
+
+def _step_one_initial(request, draft: BookingDraft) -> dict:
+    initial = {"gender_preference": draft.gender_preference}
+    if draft.minutes:
+        initial["minutes"] = draft.minutes
+    if draft.zip_code:
+        initial["zip_code"] = draft.zip_code
+    initial["service"] = request.GET.get("service") or draft.service_slug or None
+    return initial
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def book(request):
+    """Step 1: service, length, zip code (and therapist preference, which shapes the times)."""
+    draft = BookingDraft.load(request.session)
+    if request.method != "POST":
+        form = ServiceStepForm(initial=_step_one_initial(request, draft))
+        return render(request, "booking/book_service.html", {"form": form, "step": 1})
+    form = ServiceStepForm(request.POST)
+    if form.is_valid():
+        service, zip_code = form.cleaned_data["service"], form.cleaned_data["zip_code"]
+        if service_serves_zip(service=service, zip_code=zip_code):
+            draft.choose_service(
+                service=service,
+                minutes=form.cleaned_data["minutes"],
+                zip_code=zip_code,
+                gender=form.cleaned_data["gender_preference"],
+            )
+            draft.save(request.session)
+            return redirect("booking:book_time")
+        form.add_error("zip_code", _not_served(zip_code))
+    return render(request, "booking/book_service.html", {"form": form, "step": 1})
+
+
+@require_POST
+def book_zip_check(request):
+    """The immediate "we come to you" answer under the zip field (htmx)."""
+    form = ServiceStepForm(request.POST)
+    form.is_valid()
+    service, zip_code = form.cleaned_data.get("service"), form.cleaned_data.get("zip_code")
+    served = None
+    if service and zip_code:
+        served = service_serves_zip(service=service, zip_code=zip_code)
+    return render(
+        request,
+        "booking/_zip_answer.html",
+        {"served": served, "zip_code": zip_code, "not_served": _not_served(zip_code or "")},
+    )
+
+
+def _draft_for(request, *steps: str):
+    """The draft and its service, or a service of None when the client skipped a step."""
+    draft = BookingDraft.load(request.session)
+    service = draft.service() if draft.has(*steps) else None
+    return draft, service
+
+
+def _chosen_day(request, draft: BookingDraft):
+    """The day whose times the picker shows: the one asked for, else that of the time chosen
+    before, else the one looked at last."""
+    chosen = timezone.localtime(draft.starts_at).date() if draft.starts_at else None
+    if request.method == "POST":
+        return day_of_posted_start(request) or chosen
+    return day_asked(request) or chosen or draft.day
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def book_time(request):
+    """Step 2: a date strip and the open times for the chosen day."""
+    draft, service = _draft_for(request, "service")
+    if service is None:
+        return redirect("booking:book")
+    availability = availability_for(
+        service, minutes=draft.minutes, zip_code=draft.zip_code, gender=draft.gender_preference
+    )
+    if request.method == "POST":
+        form = TimeStepForm(request.POST, slots=availability.slots)
+        if form.is_valid():
+            draft.starts_at, draft.slot_taken = form.cleaned_data["start"], None
+            draft.save(request.session)
+            return redirect("booking:book_details")
+    else:
+        initial = {"start": draft.starts_at.isoformat() if draft.starts_at else None}
+        form = TimeStepForm(initial=initial, slots=availability.slots)
+    chosen_day = _chosen_day(request, draft)
+    if request.method == "GET" and chosen_day:
+        draft.day = chosen_day
+        draft.save(request.session)
+    context = {
+        "form": form,
+        "step": 2,
+        "service": service,
+        "draft": draft,
+        "availability": availability,
+        "slot_taken": draft.slot_taken,
+        "picker_url": reverse("booking:book_time"),
+        **slot_picker(availability, chosen_day=chosen_day),
+    }
+    template = "booking/_slots.html" if is_htmx(request) and request.method == "GET" else None
+    return render(request, template or "booking/book_time.html", context)
+
+
+def _details_page(request, draft: BookingDraft, service, form):
+    context = {"form": form, "step": 3, "service": service, "draft": draft}
+    return render(request, "booking/book_details.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def book_details(request):
+    """Step 3: who you are, where we're coming, and anything your therapist should know."""
+    draft, service = _draft_for(request, "service", "time")
+    if service is None:
+        return redirect("booking:book")
+    data = request.POST if request.method == "POST" else None
+    form = DetailsForm(data, initial=draft.details, service=service)
+    if data is not None and form.is_valid():
+        draft.details = dict(form.cleaned_data)
+        draft.save(request.session)
+        return redirect("booking:book_review")
+    return _details_page(request, draft, service, form)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def book_review(request):
+    """Step 4: check everything, see the price and the cancellation policy, then confirm."""
+    draft, service = _draft_for(request, "service", "time", "details")
+    if service is None:
+        return redirect("booking:book")
+    if request.method == "POST":
+        return _confirm(request, draft, service)
+    duration = service.duration_for(draft.minutes)
+    return render(
+        request,
+        "booking/book_review.html",
+        {
+            "step": 4,
+            "service": service,
+            "draft": draft,
+            "details": draft.details,
+            "starts_at": draft.starts_at,
+            "price": duration.price if duration else None,
+            "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
+        },
+    )
+
+
+def _confirm(request, draft: BookingDraft, service):
+    if rate_limit_exceeded(request, scope="booking", rate=settings.BOOKING_RATE_LIMIT):
+        return rate_limited(request)
+    try:
+        booking = booking_create(**draft.booking_arguments(service))
+    except SlotTaken as taken:
+        draft.starts_at = None
+        draft.slot_taken = SlotTakenNotice(
+            message=taken.message, alternatives=[slot.starts_at for slot in taken.alternatives]
+        )
+        draft.save(request.session)
+        return redirect("booking:book_time")
+    except ValidationError as error:
+        return _review_refused(request, draft, service, error)
+    BookingDraft.clear(request.session)
+    messages.success(request, "You're booked. We've emailed your confirmation.")
+    return redirect(booking)
+
+
+def _review_refused(request, draft: BookingDraft, service, error: ValidationError):
+    """Show the refused answer on the step that asked for it, with the reason next to it."""
+    fields = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+    earlier_step = next((STEP_OF_FIELD[field] for field in fields if field in STEP_OF_FIELD), None)
+    if earlier_step is not None:
+        for field_messages in fields.values():
+            messages.error(request, " ".join(field_messages))
+        if earlier_step == "book_time":
+            draft.starts_at = None
+            draft.save(request.session)
+        return redirect(f"booking:{earlier_step}")
+    form = DetailsForm(_details_data(draft), service=service)
+    form.is_valid()
+    errors_onto_form(form, error)
+    return _details_page(request, draft, service, form)
+
+
+def _details_data(draft: BookingDraft) -> dict:
+    """The saved answers as the details form would have posted them."""
+    data = {key: value for key, value in draft.details.items() if value not in (None, False)}
+    if data.get("consent"):
+        data["consent"] = "on"
+    return data
