@@ -1,10 +1,15 @@
 import contextlib
 import uuid
+from zoneinfo import ZoneInfo
 
 import kombu.exceptions
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+
+from tests.factories import ModalityFactory, ServiceFactory, TherapistFactory
+
+ATLANTA = ZoneInfo("America/New_York")
 
 
 @pytest.fixture(autouse=True)
@@ -90,3 +95,24 @@ def vetting_client(client, staff_in):
 def front_desk_client(client, staff_in):
     client.force_login(staff_in("Front desk"))
     return client
+
+
+@pytest.fixture
+def swedish():
+    """Swedish massage: 60 minutes for $125.00 or 90 for $170.00. Nobody gives it until a test
+    asks for a therapist too (``maya``)."""
+    return ServiceFactory(
+        name="Swedish massage",
+        slug="swedish",
+        modality=ModalityFactory(name="Swedish", slug="swedish"),
+        prices={60: "125.00", 90: "170.00"},
+    )
+
+
+@pytest.fixture
+def maya(swedish):
+    """Maya Okafor (Maya O. to clients), who gives Swedish massage from 9 am to 9 pm every day
+    and comes from downtown Atlanta (30303) to anywhere within 25 miles."""
+    return TherapistFactory(
+        first_name="Maya", last_name="Okafor", modalities=[swedish.modality], hours="all"
+    )

@@ -60,7 +60,7 @@ class TherapistFactory(factory.django.DjangoModelFactory):
     background_check_provider = "Sterling"
     background_check_passed_on = _years_from_today(-6)
     background_check_valid_until = _years_from_today(5)
-    vetted_on = factory.LazyAttribute(lambda o: o.licence_issued_on + timedelta(days=1))
+    vetted_on = _years_from_today(-6)
 
     @factory.post_generation
     def modalities(self, create, extracted, **kwargs):

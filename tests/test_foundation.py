@@ -50,6 +50,30 @@ def test_home_page_renders_the_promise_and_navigation(client):
     assert "cdn" not in html.lower()
 
 
+def test_pages_give_the_business_phone_from_settings(client, settings):
+    assert '<a href="tel:+14045550199">(404) 555-0199</a>' in client.get("/").content.decode()
+
+    settings.BUSINESS_PHONE = "(678) 555-0142"
+
+    assert '<a href="tel:+16785550142">(678) 555-0142</a>' in client.get("/").content.decode()
+
+
+def test_the_500_page_gives_the_business_phone(client, settings, monkeypatch):
+    def broken_services():
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr("spatheory.views.service_list_active", broken_services)
+    settings.BUSINESS_PHONE = "(678) 555-0142"
+    client.raise_request_exception = False
+
+    response = client.get("/")
+
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Sorry, something went wrong on our side" in html
+    assert '<a href="tel:+16785550142">(678) 555-0142</a>' in html
+
+
 def test_static_assets_are_served_locally(client):
     html = client.get("/").content.decode()
 
@@ -177,6 +201,9 @@ def test_production_settings_pass_check_deploy():
         ({"DJANGO_DEBUG": "0"}, "DJANGO_SECRET_KEY"),
         ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG"),
         ({"BOOKING_SLOT_STEP_MINUTES": "thirty"}, "BOOKING_SLOT_STEP_MINUTES"),
+        ({"DJANGO_SECURE_COOKIES": "sometimes"}, "DJANGO_SECURE_COOKIES"),
+        ({"BOOKING_RATE_LIMIT": "lots"}, "BOOKING_RATE_LIMIT"),
+        ({"BUSINESS_PHONE": "call us"}, "BUSINESS_PHONE"),
     ],
 )
 def test_bad_configuration_fails_at_start_with_one_line_naming_the_variable(env, variable):
@@ -186,6 +213,31 @@ def test_bad_configuration_fails_at_start_with_one_line_naming_the_variable(env,
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert variable in lines[0]
+
+
+def test_yes_no_and_numbers_are_read_from_the_environment_and_empty_means_the_default():
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
+        "s.CELERY_TASK_ALWAYS_EAGER, s.BOOKING_HORIZON_DAYS, s.TRUSTED_PROXY_COUNT)",
+        DJANGO_SECURE_COOKIES="yes",
+        CELERY_TASK_ALWAYS_EAGER="Off",
+        BOOKING_HORIZON_DAYS=" 45 ",
+        TRUSTED_PROXY_COUNT="",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "False", "45", "0"]
+
+
+def test_a_buffer_the_database_constraint_does_not_keep_stops_the_process_at_start():
+    result = manage("check", BOOKING_MIN_BUFFER_MINUTES="20")
+
+    assert result.returncode != 0
+    assert "booking.E001" in result.stderr
+    assert "A new migration is needed" in result.stderr
 
 
 def test_compose_file_runs_the_production_shape():

@@ -336,7 +336,7 @@ def test_home_page_shows_the_latest_three_articles_and_business_json_ld(client, 
     data = json.loads(raw)
     assert data["@type"] == "HealthAndBeautyBusiness"
     assert data["name"] == "Spa Theory"
-    assert data["telephone"] == "+1-404-555-0199"
+    assert data["telephone"] == "+14045550199"
     assert data["url"] == "https://spatheory.com/"
     assert "Atlanta" in data["areaServed"]["name"]
 

@@ -1,17 +1,52 @@
-"""Small helpers shared by the booking tests (fixtures live in conftest.py)."""
+"""Small helpers shared by the booking tests (fixtures live in conftest.py).
+
+Most booking tests run on the clock the ``tuesday_morning`` fixture sets: 9:00 am on TODAY in
+Atlanta.
+"""
 
 import html
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
 
 from booking.services import booking_create
+from tests.conftest import ATLANTA
 
-ATLANTA = ZoneInfo("America/New_York")
+TODAY = date(2026, 12, 1)  # a Tuesday
+TOMORROW = TODAY + timedelta(days=1)
+DAY = TODAY + timedelta(days=2)  # Thursday: open all day, and over 24 hours ahead
+
+# What a client types on the details step of the booking flow.
+DETAILS = {
+    "client_name": "Ada Client",
+    "client_email": "ada@example.com",
+    "client_phone": "(404) 555-0123",
+    "address_line1": "100 Peachtree St NW",
+    "address_line2": "Apt 4",
+    "city": "Atlanta",
+    "access_notes": "Street parking on 5th",
+    "pressure": "firm",
+    "health_notes": "Sore left shoulder",
+    "consent": "on",
+}
+
+# The referral a medical massage needs, as the details step and ``booking_create`` take it.
+REFERRAL = {
+    "prescriber_name": "Dr. Lee",
+    "prescriber_practice": "Midtown Ortho",
+    "prescriber_phone": "404-555-0100",
+    "prescribed_on": date(2026, 11, 20),
+}
 
 
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    """A moment in December 2026, Atlanta time."""
-    return datetime(2026, 12, day, hour, minute, tzinfo=ATLANTA)
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    """``hour:minute`` on ``day``, Atlanta time."""
+    return datetime.combine(day, time(hour, minute), tzinfo=ATLANTA)
+
+
+def in_days(days: int, hour: int) -> datetime:
+    """``hour`` o'clock Atlanta time, ``days`` after today on the test's clock."""
+    return at(timezone.localdate() + timedelta(days=days), hour)
 
 
 def page_of(response) -> str:

@@ -9,10 +9,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Appointment, Booking
-from tests.booking.helpers import ATLANTA, at, make_booking
+from tests.booking.helpers import DAY, TOMORROW, at, make_booking
 from tests.factories import ServiceFactory, TherapistFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
 BODY = {
     "service": "swedish",
@@ -31,7 +31,7 @@ BODY = {
     "consent": True,
     "preferences": {"gender": "any", "pressure": "medium"},
 }
-REFERRAL = {
+REFERRAL_JSON = {
     "prescriber_name": "Dr. Lee",
     "practice": "Midtown Ortho",
     "phone": "+14045550100",
@@ -43,30 +43,7 @@ def post(client, path, body=None, **extra):
     return client.post(path, json.dumps(body or {}), content_type="application/json", **extra)
 
 
-@pytest.fixture(autouse=True)
-def _tuesday_morning(time_machine):
-    time_machine.move_to(datetime(2026, 12, 1, 9, 0, tzinfo=ATLANTA), tick=False)
-
-
-@pytest.fixture
-def swedish():
-    service = ServiceFactory(
-        name="Swedish massage", slug="swedish", prices={60: "125.00", 90: "170.00"}
-    )
-    TherapistFactory(first_name="Maya", modalities=[service.modality], hours="all")
-    return service
-
-
-@pytest.fixture
-def medical():
-    service = ServiceFactory(name="Medical massage", slug="medical", prices={60: "160.00"})
-    service.requires_referral = True
-    service.save()
-    TherapistFactory(modalities=[service.modality], hours="all")
-    return service
-
-
-def test_services_list_slugs_kinds_modalities_and_prices(client, swedish):
+def test_services_list_slugs_kinds_modalities_and_prices(client, swedish, maya):
     couples = ServiceFactory(
         name="Couples side by side", kind="couples_side_by_side", prices={60: "250.00"}
     )
@@ -87,7 +64,7 @@ def test_services_list_slugs_kinds_modalities_and_prices(client, swedish):
     assert by_slug[couples.slug]["durations"] == [{"minutes": 60, "price": "250.00"}]
 
 
-def test_availability_lists_slots_with_the_atlanta_offset(client, swedish):
+def test_availability_lists_slots_with_the_atlanta_offset(client, swedish, maya):
     response = client.get(
         "/api/availability",
         {"service": "swedish", "minutes": 60, "zip": "30309", "date": "2026-12-02"},
@@ -107,7 +84,7 @@ def test_availability_lists_slots_with_the_atlanta_offset(client, swedish):
     assert all(slot["start"].startswith("2026-12-02") for slot in body["slots"])
 
 
-def test_availability_spans_days_and_filters_by_gender(client, swedish):
+def test_availability_spans_days_and_filters_by_gender(client, swedish, maya):
     days = client.get(
         "/api/availability",
         {"service": "swedish", "minutes": 60, "zip": "30309", "date": "2026-12-02", "days": 3},
@@ -131,7 +108,7 @@ def test_availability_spans_days_and_filters_by_gender(client, swedish):
     assert male == {"served": True, "slots": []}
 
 
-def test_availability_outside_the_area_says_so(client, swedish):
+def test_availability_outside_the_area_says_so(client, swedish, maya):
     response = client.get(
         "/api/availability",
         {"service": "swedish", "minutes": 60, "zip": "31401", "date": "2026-12-02"},
@@ -145,7 +122,7 @@ def test_availability_outside_the_area_says_so(client, swedish):
     }
 
 
-def test_availability_for_an_unknown_service_is_404(client, swedish):
+def test_availability_for_an_unknown_service_is_404(client, swedish, maya):
     response = client.get(
         "/api/availability",
         {"service": "reiki", "minutes": 60, "zip": "30309", "date": "2026-12-02"},
@@ -172,7 +149,7 @@ def test_availability_for_an_unknown_service_is_404(client, swedish):
         ({"service": "s" * 10_000}, "service"),
     ],
 )
-def test_bad_availability_parameters_are_422_with_the_field(client, swedish, params, field):
+def test_bad_availability_parameters_are_422_with_the_field(client, swedish, maya, params, field):
     query = {"service": "swedish", "minutes": 60, "zip": "30309", "date": "2026-12-02"} | params
 
     response = client.get("/api/availability", query)
@@ -184,14 +161,14 @@ def test_bad_availability_parameters_are_422_with_the_field(client, swedish, par
     assert all(isinstance(message, str) for message in body["errors"][field])
 
 
-def test_missing_availability_parameters_are_named(client, swedish):
+def test_missing_availability_parameters_are_named(client, swedish, maya):
     response = client.get("/api/availability")
 
     assert response.status_code == 422
     assert {"service", "minutes", "zip", "date"} <= set(response.json()["errors"])
 
 
-def test_a_client_books_through_the_api(client, swedish):
+def test_a_client_books_through_the_api(client, swedish, maya):
     response = post(client, "/api/bookings", BODY)
 
     assert response.status_code == 201, response.content
@@ -222,7 +199,7 @@ def test_a_client_books_through_the_api(client, swedish):
     assert str(booking.pk) not in {str(value) for value in body.values()}
 
 
-def test_the_api_needs_no_csrf_token(swedish):
+def test_the_api_needs_no_csrf_token(swedish, maya):
     strict = Client(enforce_csrf_checks=True)
 
     assert post(strict, "/api/bookings", BODY).status_code == 201
@@ -271,14 +248,16 @@ def test_sleep_massage_refuses_a_daytime_start(client):
     )
 
     assert daytime.status_code == 422
-    assert "6 pm" in daytime.json()["errors"]["start"][0]
+    assert "6:00 pm" in daytime.json()["errors"]["start"][0]
     assert evening.status_code == 201
 
 
-def test_medical_massage_requires_the_referral_and_others_refuse_it(client, swedish, medical):
+def test_medical_massage_requires_the_referral_and_others_refuse_it(client, swedish, maya, medical):
     without = post(client, "/api/bookings", BODY | {"service": "medical"})
-    refused = post(client, "/api/bookings", BODY | {"referral": REFERRAL})
-    accepted = post(client, "/api/bookings", BODY | {"service": "medical", "referral": REFERRAL})
+    refused = post(client, "/api/bookings", BODY | {"referral": REFERRAL_JSON})
+    accepted = post(
+        client, "/api/bookings", BODY | {"service": "medical", "referral": REFERRAL_JSON}
+    )
 
     assert without.status_code == 422
     assert set(without.json()["errors"]) == {
@@ -294,8 +273,8 @@ def test_medical_massage_requires_the_referral_and_others_refuse_it(client, swed
     assert Booking.objects.get().prescriber_name == "Dr. Lee"
 
 
-def test_a_slot_just_taken_is_409_with_alternatives(client, swedish):
-    make_booking(swedish, at(2, 14), client_email="else@example.com")
+def test_a_slot_just_taken_is_409_with_alternatives(client, swedish, maya):
+    make_booking(swedish, at(TOMORROW, 14), client_email="else@example.com")
 
     response = post(client, "/api/bookings", BODY)
 
@@ -307,7 +286,7 @@ def test_a_slot_just_taken_is_409_with_alternatives(client, swedish):
     assert Booking.objects.count() == 1
 
 
-def test_get_cancel_and_reschedule_by_token(client, swedish):
+def test_get_cancel_and_reschedule_by_token(client, swedish, maya):
     token = post(client, "/api/bookings", BODY).json()["token"]
 
     assert client.get(f"/api/bookings/{token}").json()["status"] == "confirmed"
@@ -332,7 +311,7 @@ def test_get_cancel_and_reschedule_by_token(client, swedish):
 @pytest.mark.parametrize(
     "start", ["2026-12-03T10:00:00", "tomorrow", "2026-12-03T10:07:00-05:00", 12, None]
 )
-def test_a_bad_reschedule_time_is_422_and_changes_nothing(client, swedish, start):
+def test_a_bad_reschedule_time_is_422_and_changes_nothing(client, swedish, maya, start):
     token = post(client, "/api/bookings", BODY).json()["token"]
 
     response = post(client, f"/api/bookings/{token}/reschedule", {"start": start})
@@ -342,7 +321,7 @@ def test_a_bad_reschedule_time_is_422_and_changes_nothing(client, swedish, start
     assert client.get(f"/api/bookings/{token}").json()["start"] == "2026-12-02T14:00:00-05:00"
 
 
-def test_a_late_cancellation_is_flagged(client, swedish):
+def test_a_late_cancellation_is_flagged(client, swedish, maya):
     token = post(client, "/api/bookings", BODY | {"start": "2026-12-01T14:00:00-05:00"}).json()[
         "token"
     ]
@@ -352,9 +331,9 @@ def test_a_late_cancellation_is_flagged(client, swedish):
     assert response.json()["late_cancellation"] is True
 
 
-def test_rescheduling_onto_a_taken_time_is_409(client, swedish):
+def test_rescheduling_onto_a_taken_time_is_409(client, swedish, maya):
     token = post(client, "/api/bookings", BODY).json()["token"]
-    make_booking(swedish, at(3, 10), client_email="else@example.com")
+    make_booking(swedish, at(DAY, 10), client_email="else@example.com")
 
     response = post(
         client, f"/api/bookings/{token}/reschedule", {"start": "2026-12-03T10:00:00-05:00"}
@@ -369,7 +348,7 @@ def test_rescheduling_onto_a_taken_time_is_409(client, swedish):
     "token",
     ["short", "!" * 30, "a" * 65, "A" * 32, "A" * 31 + "="],
 )
-def test_unknown_or_malformed_tokens_are_404(client, swedish, token):
+def test_unknown_or_malformed_tokens_are_404(client, swedish, maya, token):
     assert client.get(f"/api/bookings/{token}").status_code == 404
     assert post(client, f"/api/bookings/{token}/cancel").status_code == 404
     response = post(
@@ -413,10 +392,10 @@ def test_unknown_or_malformed_tokens_are_404(client, swedish, token):
         ({"health_notes": "x" * 10_000}, "health_notes"),
         ({"preferences": {"gender": "robot", "pressure": "medium"}}, "preferences.gender"),
         ({"preferences": {"gender": "any", "pressure": "crushing"}}, "preferences.pressure"),
-        ({"referral": REFERRAL | {"prescribed_on": "2026-02-30"}}, "referral.prescribed_on"),
+        ({"referral": REFERRAL_JSON | {"prescribed_on": "2026-02-30"}}, "referral.prescribed_on"),
     ],
 )
-def test_malformed_bookings_are_422_and_write_nothing(client, swedish, change, field):
+def test_malformed_bookings_are_422_and_write_nothing(client, swedish, maya, change, field):
     response = post(client, "/api/bookings", BODY | change)
 
     assert response.status_code in (409, 422), response.content
@@ -428,7 +407,7 @@ def test_malformed_bookings_are_422_and_write_nothing(client, swedish, change, f
     assert Appointment.objects.count() == 0
 
 
-def test_missing_fields_are_named(client, swedish):
+def test_missing_fields_are_named(client, swedish, maya):
     response = post(client, "/api/bookings", {"service": "swedish"})
 
     assert response.status_code == 422
@@ -436,7 +415,7 @@ def test_missing_fields_are_named(client, swedish):
 
 
 @pytest.mark.parametrize("raw", ["{not json", "", "[]", "null", '"text"', "\x00\xff"])
-def test_invalid_json_is_a_4xx_with_a_message(client, swedish, raw):
+def test_invalid_json_is_a_4xx_with_a_message(client, swedish, maya, raw):
     response = client.post("/api/bookings", raw, content_type="application/json")
 
     assert 400 <= response.status_code < 500
@@ -444,7 +423,7 @@ def test_invalid_json_is_a_4xx_with_a_message(client, swedish, raw):
     assert Booking.objects.count() == 0
 
 
-def test_bookings_are_rate_limited_per_ip(client, swedish, settings):
+def test_bookings_are_rate_limited_per_ip(client, swedish, maya, settings):
     settings.BOOKING_RATE_LIMIT = "1/h"
     assert post(client, "/api/bookings", BODY).status_code == 201
 
@@ -458,7 +437,7 @@ def test_bookings_are_rate_limited_per_ip(client, swedish, settings):
     assert Booking.objects.count() == 1
 
 
-def test_the_api_books_with_redis_down(client, swedish, settings):
+def test_the_api_books_with_redis_down(client, swedish, maya, settings):
     settings.BOOKING_RATE_LIMIT = "1/h"
     settings.CACHES = {
         "default": {
@@ -521,7 +500,7 @@ def test_api_endpoints_run_a_constant_number_of_queries(client, django_assert_nu
         ServiceFactory(name=f"Extra {index}", prices={60: "100.00", 90: "150.00"})
         TherapistFactory(modalities=[couples.modality], hours="all")
     for hour in (9, 11, 16, 18):
-        make_booking(couples, at(2, hour), client_email="else@example.com")
+        make_booking(couples, at(TOMORROW, hour), client_email="else@example.com")
 
     with django_assert_num_queries(counts["services"]):
         client.get("/api/services")

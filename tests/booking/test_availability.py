@@ -4,7 +4,6 @@ import dataclasses
 import math
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 from booking.availability import (
     Busy,
@@ -15,20 +14,16 @@ from booking.availability import (
     required_gap,
     travel_minutes,
 )
+from tests.booking.helpers import DAY, at
+from tests.conftest import ATLANTA
 from therapists.geo import distance_miles
 
-ATLANTA = ZoneInfo("America/New_York")
-DAY = date(2026, 12, 3)
 SWEDISH = 1
 DEEP_TISSUE = 2
 STEP = 30
 BUFFER = 30
 NINE_TO_NINE = {weekday: [(time(9), time(21))] for weekday in range(7)}
 NINE_TO_FIVE = {weekday: [(time(9), time(17))] for weekday in range(7)}
-
-
-def at(hour: int, minute: int = 0, *, day: date = DAY) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=ATLANTA)
 
 
 def therapist(pk: int = 1, *, modality_ids=(SWEDISH,), **fields) -> SimpleNamespace:
@@ -62,7 +57,7 @@ BASE_QUERY = SlotQuery(
     therapists_needed=1,
     first_day=DAY,
     last_day=DAY,
-    not_before=at(8, day=DAY - timedelta(days=1)),
+    not_before=at(DAY - timedelta(days=1), 8),
     last_bookable_day=DAY + timedelta(days=60),
     step_minutes=STEP,
     buffer_minutes=BUFFER,
@@ -114,25 +109,25 @@ def test_travel_time_follows_the_documented_formula():
 
 
 def test_a_far_client_is_offered_only_times_the_therapist_can_drive_to_and_from():
-    downtown_visit = Busy.between(at(14), at(15), "30303")
+    downtown_visit = Busy.between(at(DAY, 14), at(DAY, 15), "30303")
     travel = timedelta(minutes=travel_minutes("30303", "30024"))
-    first_after = step_at_or_after(at(15) + travel)
+    first_after = step_at_or_after(at(DAY, 15) + travel)
     # A session before the visit must end early enough to drive back downtown.
-    last_before = step_at_or_before(at(14) - travel - timedelta(minutes=60))
+    last_before = step_at_or_before(at(DAY, 14) - travel - timedelta(minutes=60))
 
     times = offered(query(zip_code="30024"), [calendar(busy=[downtown_visit])])
 
     assert (f"{last_before:%H:%M}", f"{first_after:%H:%M}") == ("11:00", "17:00")
-    assert times == steps(at(9), last_before) + steps(first_after, at(20))
+    assert times == steps(at(DAY, 9), last_before) + steps(first_after, at(DAY, 20))
     assert "11:30" not in times and "16:30" not in times
 
 
 def test_a_client_next_door_waits_only_the_minimum_buffer():
-    downtown_visit = Busy.between(at(14), at(15), "30303")
+    downtown_visit = Busy.between(at(DAY, 14), at(DAY, 15), "30303")
 
     times = offered(query(zip_code="30303"), [calendar(busy=[downtown_visit])])
 
-    assert times == steps(at(9), at(12, 30)) + steps(at(15, 30), at(20))
+    assert times == steps(at(DAY, 9), at(DAY, 12, 30)) + steps(at(DAY, 15, 30), at(DAY, 20))
 
 
 def test_the_first_visit_of_the_day_needs_no_travel_from_home():
@@ -154,11 +149,11 @@ def test_a_session_must_end_by_the_end_of_working_hours():
 
 
 def test_time_off_blocks_every_session_that_would_touch_it():
-    lunch_off = (at(12), at(15))
+    lunch_off = (at(DAY, 12), at(DAY, 15))
 
     times = offered(query(), [calendar(hours=NINE_TO_FIVE, time_off=[lunch_off])])
 
-    assert times == steps(at(9), at(11)) + steps(at(15), at(16))
+    assert times == steps(at(DAY, 9), at(DAY, 11)) + steps(at(DAY, 15), at(DAY, 16))
 
 
 def test_a_day_without_working_hours_offers_nothing():
@@ -172,7 +167,7 @@ def test_a_day_without_working_hours_offers_nothing():
 
 def test_start_windows_and_notice_limit_the_grid():
     evening = query(earliest_start=time(18), latest_start=time(19))
-    afternoon = query(not_before=at(15, 10))
+    afternoon = query(not_before=at(DAY, 15, 10))
 
     assert offered(evening, [calendar()]) == ["18:00", "18:30", "19:00"]
     assert offered(afternoon, [calendar()])[0] == "15:30"
@@ -218,7 +213,7 @@ def test_a_zip_outside_the_service_radius_is_never_offered():
 
 def test_side_by_side_needs_two_therapists_free_at_once():
     busy_at_ten = calendar(
-        therapist(1), hours=NINE_TO_FIVE, busy=[Busy.between(at(10), at(11), "30303")]
+        therapist(1), hours=NINE_TO_FIVE, busy=[Busy.between(at(DAY, 10), at(DAY, 11), "30303")]
     )
     free_all_day = calendar(therapist(2), hours=NINE_TO_FIVE)
 
@@ -227,7 +222,7 @@ def test_side_by_side_needs_two_therapists_free_at_once():
 
     assert "10:00" in single
     assert "10:00" not in side_by_side
-    assert side_by_side == steps(at(11, 30), at(16))
+    assert side_by_side == steps(at(DAY, 11, 30), at(DAY, 16))
 
 
 def test_one_therapist_with_overlapping_hours_never_counts_as_two():
@@ -237,7 +232,7 @@ def test_one_therapist_with_overlapping_hours_never_counts_as_two():
     single = offered(query(), [calendar(hours=overlapping)])
     side_by_side = offered(query(therapists_needed=2), [calendar(hours=overlapping)])
 
-    assert single == steps(at(9), at(16))
+    assert single == steps(at(DAY, 9), at(DAY, 16))
     assert side_by_side == []
 
 
@@ -252,12 +247,12 @@ def test_back_to_back_length_is_checked_against_hours():
 
 
 def assigned(calendars, starts_at=None) -> list[int]:
-    candidates = free_candidates(query(), calendars, starts_at or at(14))
+    candidates = free_candidates(query(), calendars, starts_at or at(DAY, 14))
     return [candidate.therapist.pk for candidate in candidates]
 
 
 def test_the_least_booked_therapist_that_day_is_assigned_first():
-    morning_visit = Busy.between(at(9), at(10, 30), "30303")
+    morning_visit = Busy.between(at(DAY, 9), at(DAY, 10, 30), "30303")
 
     assert assigned([calendar(therapist(1), busy=[morning_visit]), calendar(therapist(2))]) == [
         2,
@@ -275,9 +270,9 @@ def test_with_equal_bookings_the_shorter_drive_wins():
 def test_travel_is_measured_from_the_previous_visit_not_from_home():
     # Both have one 60-minute visit that day; therapist 1 lives downtown but will be in
     # Alpharetta, therapist 2 lives in Duluth but will be next door.
-    after_alpharetta = calendar(therapist(1), busy=[Busy.between(at(9), at(10), "30024")])
+    after_alpharetta = calendar(therapist(1), busy=[Busy.between(at(DAY, 9), at(DAY, 10), "30024")])
     after_downtown = calendar(
-        therapist(2, home_zip="30097"), busy=[Busy.between(at(9), at(10), "30303")]
+        therapist(2, home_zip="30097"), busy=[Busy.between(at(DAY, 9), at(DAY, 10), "30303")]
     )
 
     assert assigned([after_alpharetta, after_downtown]) == [2, 1]
@@ -288,7 +283,7 @@ def test_otherwise_the_lowest_id_is_assigned_first():
 
 
 def test_no_candidate_for_a_time_off_the_grid_or_already_taken():
-    taken = calendar(busy=[Busy.between(at(14), at(15), "30303")])
+    taken = calendar(busy=[Busy.between(at(DAY, 14), at(DAY, 15), "30303")])
 
-    assert assigned([calendar()], at(14, 15)) == []
-    assert assigned([taken], at(14)) == []
+    assert assigned([calendar()], at(DAY, 14, 15)) == []
+    assert assigned([taken], at(DAY, 14)) == []

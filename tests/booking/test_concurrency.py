@@ -2,34 +2,23 @@
 PostgreSQL exclusion constraint behind them."""
 
 import threading
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from booking.assignment import SlotTaken
 from booking.models import Appointment, Booking, Service
-from booking.services import SlotTaken, booking_create
+from booking.services import booking_create
+from tests.booking.helpers import DAY, at
 from tests.factories import (
     AppointmentFactory,
     BookingFactory,
-    ModalityFactory,
     ServiceFactory,
     TherapistFactory,
 )
 
-ATLANTA = ZoneInfo("America/New_York")
-TODAY = date(2026, 12, 1)
-DAY = date(2026, 12, 3)
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=ATLANTA)
-
-
-@pytest.fixture(autouse=True)
-def _tuesday_morning(time_machine):
-    time_machine.move_to(at(TODAY, 8), tick=False)
+pytestmark = pytest.mark.usefixtures("tuesday_morning")
 
 
 def race(calls) -> list:
@@ -73,8 +62,7 @@ def active_at(starts_at) -> list[Appointment]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_clients_racing_for_the_last_free_therapist_get_one_booking(client_details):
-    swedish = ServiceFactory(name="Swedish", modality=ModalityFactory(name="Swedish"))
+def test_twenty_clients_racing_for_the_last_free_therapist_get_one_booking(swedish, client_details):
     free = TherapistFactory(modalities=[swedish.modality], hours="all")
     already_busy = TherapistFactory(modalities=[swedish.modality], hours="all")
     earlier = AppointmentFactory(
@@ -100,8 +88,9 @@ def test_twenty_clients_racing_for_the_last_free_therapist_get_one_booking(clien
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_side_by_side_couple_is_never_half_booked_when_racing_single_clients(client_details):
-    swedish = ServiceFactory(name="Swedish", modality=ModalityFactory(name="Swedish"))
+def test_a_side_by_side_couple_is_never_half_booked_when_racing_single_clients(
+    swedish, client_details
+):
     couples = ServiceFactory(
         name="Couples", modality=swedish.modality, kind=Service.Kind.COUPLES_SIDE_BY_SIDE
     )
@@ -132,14 +121,13 @@ def test_a_side_by_side_couple_is_never_half_booked_when_racing_single_clients(c
 
 
 @pytest.mark.django_db
-def test_a_stale_read_still_cannot_double_book(client_details, monkeypatch):
-    swedish = ServiceFactory(name="Swedish", modality=ModalityFactory(name="Swedish"))
+def test_a_stale_read_still_cannot_double_book(swedish, client_details, monkeypatch):
     therapist = TherapistFactory(modalities=[swedish.modality], hours="all")
     AppointmentFactory(
         therapist=therapist, booking=BookingFactory(service=swedish, starts_at=at(DAY, 10))
     )
     # As if another transaction committed between our re-check and our insert.
-    monkeypatch.setattr("booking.services._therapists_assign", lambda **kwargs: [therapist])
+    monkeypatch.setattr("booking.services.therapists_assign", lambda *args, **kwargs: [therapist])
 
     with pytest.raises(SlotTaken):
         booking_call(swedish, at(DAY, 10, 30), "late@example.com", client_details)()

@@ -10,48 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Appointment, Booking
-from tests.booking.helpers import ATLANTA, at, make_booking, page_of
+from tests.booking.helpers import DAY, DETAILS, REFERRAL, TOMORROW, at, make_booking, page_of
 from tests.factories import ServiceFactory, TherapistFactory
 from therapists.models import Therapist
 
-pytestmark = pytest.mark.django_db
-
-DETAILS = {
-    "client_name": "Ada Client",
-    "client_email": "ada@example.com",
-    "client_phone": "(404) 555-0123",
-    "address_line1": "100 Peachtree St NW",
-    "address_line2": "Apt 4",
-    "city": "Atlanta",
-    "access_notes": "Street parking on 5th",
-    "pressure": "firm",
-    "health_notes": "Sore left shoulder",
-    "consent": "on",
-}
-REFERRAL = {
-    "prescriber_name": "Dr. Lee",
-    "prescriber_practice": "Midtown Ortho",
-    "prescriber_phone": "404-555-0100",
-    "prescribed_on": "2026-11-20",
-}
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
 
 def slot_value(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
-
-
-@pytest.fixture(autouse=True)
-def _tuesday_morning(time_machine):
-    time_machine.move_to(datetime(2026, 12, 1, 9, 0, tzinfo=ATLANTA), tick=False)
-
-
-@pytest.fixture
-def swedish():
-    service = ServiceFactory(
-        name="Swedish massage", slug="swedish", prices={60: "125.00", 90: "170.00"}
-    )
-    TherapistFactory(first_name="Maya", modalities=[service.modality], hours="all")
-    return service
 
 
 def choose_service(client, service, *, minutes=60, zip_code="30309", gender="any"):
@@ -80,7 +47,7 @@ def book(client, service, *, starts_at, minutes=60, details=None, gender="any"):
     return client.post("/book/review/")
 
 
-def test_a_client_books_a_swedish_massage_in_four_steps(client, swedish):
+def test_a_client_books_a_swedish_massage_in_four_steps(client, swedish, maya):
     page = page_of(client.get("/book/?service=swedish"))
     assert "Step 1 of 4" in page
     assert re.search(r'value="swedish"[^>]*checked|checked[^>]*value="swedish"', page)
@@ -91,7 +58,7 @@ def test_a_client_books_a_swedish_massage_in_four_steps(client, swedish):
     assert "Wed, Dec 2 · 2:00 pm" in page
     assert "Morning" in page and "Afternoon" in page and "Evening" in page
 
-    client.post("/book/time/", {"start": slot_value(at(2, 14))})
+    client.post("/book/time/", {"start": slot_value(at(TOMORROW, 14))})
     page = page_of(client.get("/book/details/"))
     assert "Step 3 of 4" in page
     assert "Only your therapist and our booking team see this" in page
@@ -110,7 +77,7 @@ def test_a_client_books_a_swedish_massage_in_four_steps(client, swedish):
     booking = Booking.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/booking/{booking.token}/"
-    assert booking.starts_at == at(2, 14)
+    assert booking.starts_at == at(TOMORROW, 14)
     assert booking.client_phone == "+14045550123"
     assert booking.pressure == "firm"
     assert booking.health_notes == "Sore left shoulder"
@@ -125,7 +92,7 @@ def test_a_client_books_a_swedish_massage_in_four_steps(client, swedish):
     assert client.get("/book/details/")["Location"] == "/book/"
 
 
-def test_step_one_says_at_once_when_we_dont_come_to_the_zip(client, swedish):
+def test_step_one_says_at_once_when_we_dont_come_to_the_zip(client, swedish, maya):
     answer = client.post("/book/zip-check/", {"service": "swedish", "zip_code": "30309"})
     assert "Good news: we come to 30309." in page_of(answer)
     answer = client.post("/book/zip-check/", {"service": "swedish", "zip_code": "31401"})
@@ -142,7 +109,7 @@ def test_step_one_says_at_once_when_we_dont_come_to_the_zip(client, swedish):
     assert 'value="31401"' in page
 
 
-def test_the_time_list_swaps_with_htmx_and_reloads_without_javascript(client, swedish):
+def test_the_time_list_swaps_with_htmx_and_reloads_without_javascript(client, swedish, maya):
     choose_service(client, swedish)
 
     partial = client.get("/book/time/?day=2026-12-03", headers={"HX-Request": "true"})
@@ -158,7 +125,7 @@ def test_the_time_list_swaps_with_htmx_and_reloads_without_javascript(client, sw
 
 
 @pytest.mark.parametrize("day", ["2026-02-30", "yesterday", "1999-01-01", "9" * 5000])
-def test_a_malformed_day_shows_the_first_open_day(client, swedish, day):
+def test_a_malformed_day_shows_the_first_open_day(client, swedish, maya, day):
     choose_service(client, swedish)
 
     response = client.get("/book/time/", {"day": day})
@@ -167,7 +134,7 @@ def test_a_malformed_day_shows_the_first_open_day(client, swedish, day):
     assert "Tue, Dec 1 · 12:00 pm" in page_of(response)
 
 
-def test_choosing_no_time_is_refused_with_the_reason(client, swedish):
+def test_choosing_no_time_is_refused_with_the_reason(client, swedish, maya):
     choose_service(client, swedish)
 
     response = client.post("/book/time/", {})
@@ -192,9 +159,9 @@ def test_sleep_massage_offers_evening_starts_only(client):
     starts = re.findall(r"Wed, Dec 2 · (\d+:\d\d [ap]m)", page)
     assert starts == ["6:00 pm", "6:30 pm", "7:00 pm", "7:30 pm", "8:00 pm"]
     assert "Morning" not in page
-    response = book(client, sleep, starts_at=at(2, 19))
+    response = book(client, sleep, starts_at=at(TOMORROW, 19))
     assert response.status_code == 302
-    assert Booking.objects.get().starts_at == at(2, 19)
+    assert Booking.objects.get().starts_at == at(TOMORROW, 19)
 
 
 def test_side_by_side_couples_get_two_different_therapists(client):
@@ -204,7 +171,7 @@ def test_side_by_side_couples_get_two_different_therapists(client):
     TherapistFactory(first_name="Maya", modalities=[couples.modality], hours="all")
     TherapistFactory(first_name="Jordan", modalities=[couples.modality], hours="all")
 
-    response = book(client, couples, starts_at=at(2, 14))
+    response = book(client, couples, starts_at=at(TOMORROW, 14))
 
     booking = Booking.objects.get()
     therapists = {appointment.therapist_id for appointment in booking.appointments.all()}
@@ -232,20 +199,16 @@ def test_back_to_back_couples_keep_one_therapist_for_both_sessions(client):
     )
     TherapistFactory(modalities=[couples.modality], hours="all")
 
-    book(client, couples, starts_at=at(2, 14))
+    book(client, couples, starts_at=at(TOMORROW, 14))
 
     booking = Booking.objects.get()
     assert booking.appointments.count() == 1
-    assert booking.ends_at == at(2, 14) + timedelta(minutes=60 + 15 + 60)
+    assert booking.ends_at == at(TOMORROW, 14) + timedelta(minutes=60 + 15 + 60)
 
 
-def test_medical_massage_requires_the_referral(client):
-    medical = ServiceFactory(name="Medical massage", slug="medical", prices={60: "160.00"})
-    medical.requires_referral = True
-    medical.save()
-    TherapistFactory(modalities=[medical.modality], hours="all")
+def test_medical_massage_requires_the_referral(client, medical):
     choose_service(client, medical)
-    client.post("/book/time/", {"start": slot_value(at(2, 14))})
+    client.post("/book/time/", {"start": slot_value(at(TOMORROW, 14))})
 
     response = client.post("/book/details/", DETAILS)
 
@@ -261,9 +224,9 @@ def test_medical_massage_requires_the_referral(client):
     assert booking.prescriber_phone == "+14045550100"
 
 
-def test_details_errors_sit_next_to_fields_and_keep_what_was_typed(client, swedish):
+def test_details_errors_sit_next_to_fields_and_keep_what_was_typed(client, swedish, maya):
     choose_service(client, swedish)
-    client.post("/book/time/", {"start": slot_value(at(2, 14))})
+    client.post("/book/time/", {"start": slot_value(at(TOMORROW, 14))})
 
     response = client.post(
         "/book/details/", DETAILS | {"client_phone": "12", "consent": "", "client_name": ""}
@@ -280,11 +243,15 @@ def test_details_errors_sit_next_to_fields_and_keep_what_was_typed(client, swedi
     assert Booking.objects.count() == 0
 
 
-def test_a_slot_taken_before_confirming_offers_alternatives_and_keeps_the_details(client, swedish):
+def test_a_slot_taken_before_confirming_offers_alternatives_and_keeps_the_details(
+    client, swedish, maya
+):
     choose_service(client, swedish)
-    client.post("/book/time/", {"start": slot_value(at(2, 14))})
+    client.post("/book/time/", {"start": slot_value(at(TOMORROW, 14))})
     client.post("/book/details/", DETAILS)
-    make_booking(swedish, at(2, 14), client_name="Someone Else", client_email="else@example.com")
+    make_booking(
+        swedish, at(TOMORROW, 14), client_name="Someone Else", client_email="else@example.com"
+    )
 
     response = client.post("/book/review/")
 
@@ -295,15 +262,15 @@ def test_a_slot_taken_before_confirming_offers_alternatives_and_keeps_the_detail
     assert "that time was just taken" in page
     assert "Nearest open times" in page
     assert "Wed, Dec 2 · 12:30 pm" in page or "Wed, Dec 2 · 3:30 pm" in page
-    client.post("/book/time/", {"start": slot_value(at(2, 16))})
+    client.post("/book/time/", {"start": slot_value(at(TOMORROW, 16))})
     page = page_of(client.get("/book/details/"))
     assert 'value="Ada Client"' in page
     assert "Sore left shoulder" in page
     assert client.post("/book/review/").status_code == 302
-    assert Booking.objects.filter(client_name="Ada Client").get().starts_at == at(2, 16)
+    assert Booking.objects.filter(client_name="Ada Client").get().starts_at == at(TOMORROW, 16)
 
 
-def test_steps_cannot_be_skipped(client, swedish):
+def test_steps_cannot_be_skipped(client, swedish, maya):
     assert client.get("/book/time/")["Location"] == "/book/"
     assert client.get("/book/details/")["Location"] == "/book/"
     assert client.post("/book/review/")["Location"] == "/book/"
@@ -322,7 +289,7 @@ def test_steps_cannot_be_skipped(client, swedish):
         {"service": ["swedish", "sleep"], "minutes": ["60", "90"]},
     ],
 )
-def test_malformed_first_step_is_refused_with_a_message(client, swedish, data):
+def test_malformed_first_step_is_refused_with_a_message(client, swedish, maya, data):
     response = client.post("/book/", data)
 
     assert response.status_code == 200
@@ -330,9 +297,9 @@ def test_malformed_first_step_is_refused_with_a_message(client, swedish, data):
     assert client.get("/book/time/")["Location"] == "/book/"
 
 
-def test_huge_and_malformed_details_are_refused_and_write_nothing(client, swedish):
+def test_huge_and_malformed_details_are_refused_and_write_nothing(client, swedish, maya):
     choose_service(client, swedish)
-    client.post("/book/time/", {"start": slot_value(at(2, 14))})
+    client.post("/book/time/", {"start": slot_value(at(TOMORROW, 14))})
 
     response = client.post(
         "/book/details/",
@@ -347,9 +314,9 @@ def test_huge_and_malformed_details_are_refused_and_write_nothing(client, swedis
     assert Appointment.objects.count() == 0
 
 
-def test_a_refusal_from_the_booking_rules_lands_on_the_right_step(client, swedish, settings):
+def test_a_refusal_from_the_booking_rules_lands_on_the_right_step(client, swedish, maya, settings):
     choose_service(client, swedish)
-    client.post("/book/time/", {"start": slot_value(at(2, 14))})
+    client.post("/book/time/", {"start": slot_value(at(TOMORROW, 14))})
     client.post("/book/details/", DETAILS)
     # Between review and confirm the notice period grows past the chosen time.
     settings.BOOKING_MIN_NOTICE_MINUTES = 3 * 24 * 60
@@ -374,22 +341,22 @@ def test_booking_pages_run_a_constant_number_of_queries(client, django_assert_nu
 
     few_step_one = count("/book/?service=" + couples.slug)
     few_time = count("/book/time/")
-    client.post("/book/time/", {"start": slot_value(at(2, 14))})
+    client.post("/book/time/", {"start": slot_value(at(TOMORROW, 14))})
     few_details = count("/book/details/")
     client.post("/book/details/", DETAILS)
     few_review = count("/book/review/")
-    booking_token = book(client, couples, starts_at=at(2, 16))["Location"]
+    booking_token = book(client, couples, starts_at=at(TOMORROW, 16))["Location"]
     few_detail_page = count(booking_token)
 
     for index in range(8):
         TherapistFactory(modalities=[couples.modality], hours="all")
         ServiceFactory(name=f"Extra massage {index}")
     for hour in (9, 11, 13, 15, 17):
-        make_booking(couples, at(3, hour), client_email="other@example.com")
+        make_booking(couples, at(DAY, hour), client_email="other@example.com")
     choose_service(client, couples)
     with django_assert_num_queries(few_time):
         client.get("/book/time/")
-    client.post("/book/time/", {"start": slot_value(at(2, 18))})
+    client.post("/book/time/", {"start": slot_value(at(TOMORROW, 18))})
     with django_assert_num_queries(few_details):
         client.get("/book/details/")
     client.post("/book/details/", DETAILS)
@@ -402,7 +369,7 @@ def test_booking_pages_run_a_constant_number_of_queries(client, django_assert_nu
         client.get(booking_token)
 
 
-def test_booking_create_rules_are_the_ones_the_flow_applies(swedish):
+def test_booking_create_rules_are_the_ones_the_flow_applies(swedish, maya):
     with pytest.raises(ValidationError) as refused:
-        make_booking(swedish, at(2, 14), client_phone="12")
+        make_booking(swedish, at(TOMORROW, 14), client_phone="12")
     assert "client_phone" in refused.value.message_dict

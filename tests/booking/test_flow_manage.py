@@ -1,6 +1,6 @@
 """The client's private pages: confirmation, calendar file, reschedule, cancel, lost link."""
 
-from datetime import UTC, datetime
+from datetime import UTC, timedelta
 
 import pytest
 from django.db import connection
@@ -9,34 +9,17 @@ from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
 from booking.models import Booking, Notification
-from tests.booking.helpers import ATLANTA, at, make_booking, page_of
-from tests.factories import ServiceFactory, TherapistFactory
+from tests.booking.helpers import DAY, TODAY, TOMORROW, at, make_booking, page_of
+from tests.factories import TherapistFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
+
+FRIDAY = DAY + timedelta(days=1)
 
 
 def main_of(response) -> str:
     page = page_of(response)
     return page[page.index("<main") : page.index("</main>")]
-
-
-@pytest.fixture(autouse=True)
-def _tuesday_morning(time_machine):
-    time_machine.move_to(datetime(2026, 12, 1, 9, 0, tzinfo=ATLANTA), tick=False)
-
-
-@pytest.fixture
-def swedish():
-    service = ServiceFactory(name="Swedish massage", slug="swedish", prices={60: "125.00"})
-    TherapistFactory(
-        first_name="Maya", last_name="Okafor", modalities=[service.modality], hours="all"
-    )
-    return service
-
-
-@pytest.fixture
-def booking(swedish):
-    return make_booking(swedish, at(3, 14))
 
 
 def test_the_confirmation_page_shows_everything_and_stays_private(client, booking):
@@ -48,7 +31,7 @@ def test_the_confirmation_page_shows_everything_and_stays_private(client, bookin
     assert response["Referrer-Policy"] == "no-referrer"
     assert response["Cache-Control"] == "private, no-store"
     assert booking.reference in page
-    assert "Thu, Dec 3 · 2:00 pm" in page
+    assert "Wed, Dec 2 · 2:00 pm" in page
     assert "100 Peachtree St NW, Atlanta, GA 30309" in page
     assert "$125.00" in page
     assert "Maya" in page
@@ -69,7 +52,7 @@ def test_the_calendar_download_is_an_invite_for_the_booking(client, booking):
     assert f"spa-theory-{booking.reference}.ics" in response["Content-Disposition"]
     assert response["X-Robots-Tag"].startswith("noindex")
     event = Calendar.from_ical(response.content).walk("VEVENT")[0]
-    assert event.decoded("dtstart") == at(3, 14)
+    assert event.decoded("dtstart") == at(TOMORROW, 14)
 
 
 @pytest.mark.parametrize(
@@ -98,14 +81,21 @@ def test_no_sequential_id_reaches_a_booking(client, booking):
 
 
 def test_robots_txt_does_not_hide_the_token_pages(client):
+    response = client.get("/robots.txt")
+
+    text = page_of(response)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    assert {"User-agent: *", "Disallow: /admin/"} <= set(text.splitlines())
     # Crawlers must be able to fetch a leaked link to see its noindex header.
-    assert "Disallow: /booking" not in page_of(client.get("/robots.txt"))
+    assert "Disallow: /booking" not in text
+    assert "Disallow: /" not in text.splitlines()
 
 
 def test_a_client_reschedules_from_the_same_time_picker(client, booking):
     page = page_of(client.get(f"/booking/{booking.token}/reschedule/"))
     assert "Choose a new time" in page
-    assert "Thu, Dec 3 · 2:00 pm" in page
+    assert "Wed, Dec 2 · 2:00 pm" in page
     partial = client.get(
         f"/booking/{booking.token}/reschedule/?day=2026-12-04", headers={"HX-Request": "true"}
     )
@@ -113,30 +103,32 @@ def test_a_client_reschedules_from_the_same_time_picker(client, booking):
     assert "<html" not in page_of(partial)
 
     response = client.post(
-        f"/booking/{booking.token}/reschedule/", {"start": at(4, 10).astimezone(UTC).isoformat()}
+        f"/booking/{booking.token}/reschedule/",
+        {"start": at(FRIDAY, 10).astimezone(UTC).isoformat()},
     )
 
     assert response.status_code == 302
     assert response["Location"] == f"/booking/{booking.token}/"
     booking.refresh_from_db()
-    assert booking.starts_at == at(4, 10)
+    assert booking.starts_at == at(FRIDAY, 10)
     assert booking.sequence == 1
     assert "Your massage has a new time" in page_of(client.get(response["Location"]))
 
 
 def test_rescheduling_to_a_time_just_taken_offers_alternatives(client, swedish, booking):
     client.get(f"/booking/{booking.token}/reschedule/?day=2026-12-04")
-    make_booking(swedish, at(4, 10), client_email="else@example.com")
+    make_booking(swedish, at(FRIDAY, 10), client_email="else@example.com")
 
     response = client.post(
-        f"/booking/{booking.token}/reschedule/", {"start": at(4, 10).astimezone(UTC).isoformat()}
+        f"/booking/{booking.token}/reschedule/",
+        {"start": at(FRIDAY, 10).astimezone(UTC).isoformat()},
     )
 
     page = page_of(response)
     assert response.status_code == 200
     assert "That time is no longer open" in page
     booking.refresh_from_db()
-    assert booking.starts_at == at(3, 14)
+    assert booking.starts_at == at(TOMORROW, 14)
 
 
 def test_a_booking_that_cannot_change_has_no_reschedule_or_cancel(client, booking):
@@ -177,8 +169,8 @@ def test_a_browser_posting_from_a_no_referrer_page_can_cancel(booking):
     assert booking.status == Booking.Status.CANCELLED
 
 
-def test_cancelling_within_the_window_is_a_late_cancellation(client, swedish):
-    booking = make_booking(swedish, at(1, 14))
+def test_cancelling_within_the_window_is_a_late_cancellation(client, swedish, maya):
+    booking = make_booking(swedish, at(TODAY, 14))
 
     page = page_of(client.get(f"/booking/{booking.token}/cancel/"))
     assert "This is a late cancellation." in page
@@ -240,7 +232,7 @@ def test_private_pages_run_a_constant_number_of_queries(
     for _ in range(6):
         TherapistFactory(modalities=[swedish.modality], hours="all")
     for hour in (9, 11, 16, 18):
-        make_booking(swedish, at(3, hour), client_email="else@example.com")
+        make_booking(swedish, at(TOMORROW, hour), client_email="else@example.com")
 
     for path in paths:
         with django_assert_num_queries(counts[path]):

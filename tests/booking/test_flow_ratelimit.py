@@ -1,13 +1,11 @@
 """The per-IP limit on confirming bookings: a clear 429, a trusted-proxy client IP, and
 booking still works when Redis is down."""
 
-import html
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -15,36 +13,13 @@ from django.test import RequestFactory
 
 from booking.models import Booking
 from booking.ratelimit import client_ip, parse_rate
-from tests.factories import ServiceFactory, TherapistFactory
+from tests.booking.helpers import DETAILS, TOMORROW, at, page_of
 
-pytestmark = pytest.mark.django_db
-
-ATLANTA = ZoneInfo("America/New_York")
-DETAILS = {
-    "client_name": "Ada Client",
-    "client_email": "ada@example.com",
-    "client_phone": "(404) 555-0123",
-    "address_line1": "100 Peachtree St NW",
-    "city": "Atlanta",
-    "pressure": "medium",
-    "consent": "on",
-}
-
-
-@pytest.fixture(autouse=True)
-def _tuesday_morning(time_machine):
-    time_machine.move_to(datetime(2026, 12, 1, 9, 0, tzinfo=ATLANTA), tick=False)
-
-
-@pytest.fixture
-def swedish():
-    service = ServiceFactory(name="Swedish massage", slug="swedish")
-    TherapistFactory(modalities=[service.modality], hours="all")
-    return service
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
 
 def confirm(client, service, hour, **headers):
-    start = datetime(2026, 12, 2, hour, tzinfo=ATLANTA).astimezone(UTC).isoformat()
+    start = at(TOMORROW, hour).astimezone(UTC).isoformat()
     client.post(
         "/book/",
         {"service": service.slug, "minutes": 60, "zip_code": "30309", "gender_preference": "any"},
@@ -55,14 +30,14 @@ def confirm(client, service, hour, **headers):
     return client.post("/book/review/", **headers)
 
 
-def test_confirming_too_often_gets_a_clear_429_and_keeps_the_draft(client, swedish, settings):
+def test_confirming_too_often_gets_a_clear_429_and_keeps_the_draft(client, swedish, maya, settings):
     settings.BOOKING_RATE_LIMIT = "1/h"
     assert confirm(client, swedish, 10).status_code == 302
 
     response = confirm(client, swedish, 14)
 
     assert response.status_code == 429
-    page = html.unescape(response.content.decode())
+    page = page_of(response)
     assert "Too many attempts" in page
     assert "Nothing you typed has been lost" in page
     assert Booking.objects.count() == 1
@@ -70,13 +45,13 @@ def test_confirming_too_often_gets_a_clear_429_and_keeps_the_draft(client, swedi
         assert client.get(path).status_code == 200
 
 
-def test_a_zero_rate_turns_the_limit_off(client, swedish, settings):
+def test_a_zero_rate_turns_the_limit_off(client, swedish, maya, settings):
     settings.BOOKING_RATE_LIMIT = "0"
 
     assert [confirm(client, swedish, hour).status_code for hour in (10, 14)] == [302, 302]
 
 
-def test_the_limit_counts_each_client_behind_the_trusted_proxy(client, swedish, settings):
+def test_the_limit_counts_each_client_behind_the_trusted_proxy(client, swedish, maya, settings):
     settings.BOOKING_RATE_LIMIT = "1/h"
     settings.TRUSTED_PROXY_COUNT = 1
 
@@ -87,7 +62,7 @@ def test_the_limit_counts_each_client_behind_the_trusted_proxy(client, swedish, 
     assert [first.status_code, second.status_code, third.status_code] == [302, 302, 429]
 
 
-def test_booking_still_works_with_redis_down(client, swedish, settings):
+def test_booking_still_works_with_redis_down(client, swedish, maya, settings):
     settings.BOOKING_RATE_LIMIT = "1/h"
     settings.CACHES = {
         "default": {

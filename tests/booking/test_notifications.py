@@ -5,7 +5,6 @@ test_notifications_worker.py."""
 import smtplib
 from datetime import UTC, datetime, timedelta
 from unittest import mock
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -14,27 +13,26 @@ from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar
 
-from booking import notifications
 from booking.calendar import booking_ics
-from booking.emails import local_when
+from booking.formatting import local_when
 from booking.models import Booking, Notification
-from booking.notifications import (
+from booking.notifications import delivery, outbox
+from booking.notifications.delivery import notification_send_now
+from booking.notifications.messages import Change
+from booking.notifications.outbox import (
+    booking_change_notify,
     credential_digest_queue,
-    notification_send_now,
+    manage_links_notify,
     notification_sweep_run,
-    notify_booking_cancelled,
-    notify_booking_created,
-    notify_booking_rescheduled,
-    notify_manage_links,
-    reminders_queue,
+    reminder_queue_due,
 )
+from tests.conftest import ATLANTA
 from tests.factories import AppointmentFactory, BookingFactory, ServiceFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db
 
 Kind = Notification.Kind
 Status = Notification.Status
-ATLANTA = ZoneInfo("America/New_York")
 HEALTH = "Recovering from a left rotator cuff tear"
 
 
@@ -45,8 +43,9 @@ def _ten_days_before(time_machine):
     time_machine.move_to(datetime(2026, 11, 20, 9, 0, tzinfo=ATLANTA), tick=False)
 
 
-def make_booking(therapist=None, **kwargs):
-    """A confirmed booking on Tue, Dec 1 2026 at 2:00 pm Atlanta time with one therapist."""
+def write_booking(therapist=None, **kwargs):
+    """A confirmed booking on Tue, Dec 1 2026 at 2:00 pm Atlanta time with one therapist, written
+    directly (unlike ``make_booking``), so no message is queued until a test asks for one."""
     starts_at = kwargs.pop("starts_at", datetime(2026, 12, 1, 14, 0, tzinfo=ATLANTA))
     booking = BookingFactory(
         service=kwargs.pop("service", None) or ServiceFactory(name="Swedish massage"),
@@ -85,12 +84,12 @@ def ics_event(message):
 
 @pytest.fixture
 def booking():
-    return make_booking(therapist=TherapistFactory(email="tess@example.com"))
+    return write_booking(therapist=TherapistFactory(email="tess@example.com"))
 
 
 def test_a_new_booking_writes_one_row_per_message_in_the_callers_transaction(booking):
     with transaction.atomic():
-        notify_booking_created(booking=booking)
+        booking_change_notify(booking=booking, change=Change.CREATED)
         rows = {(n.kind, n.recipient, n.status) for n in Notification.objects.all()}
     assert rows == {
         (Kind.CLIENT_CONFIRMATION, "ada@example.com", Status.PENDING),
@@ -101,24 +100,24 @@ def test_a_new_booking_writes_one_row_per_message_in_the_callers_transaction(boo
 
 def test_a_rolled_back_booking_change_leaves_no_message(booking):
     with pytest.raises(RuntimeError), transaction.atomic():
-        notify_booking_created(booking=booking)
+        booking_change_notify(booking=booking, change=Change.CREATED)
         raise RuntimeError("the booking failed")
     assert not Notification.objects.exists()
 
 
 def test_rows_are_published_only_after_commit(booking, django_capture_on_commit_callbacks):
     with (
-        mock.patch.object(notifications, "notification_publish") as publish,
+        mock.patch.object(outbox, "notification_publish") as publish,
         django_capture_on_commit_callbacks(execute=True),
         transaction.atomic(),
     ):
-        rows = notify_booking_created(booking=booking)
+        rows = booking_change_notify(booking=booking, change=Change.CREATED)
         publish.assert_not_called()
     publish.assert_called_once_with(ids=[row.pk for row in rows])
 
 
 def test_the_confirmation_reads_well_in_atlanta_time_and_links_to_the_booking(booking, settings):
-    notify_booking_created(booking=booking)
+    booking_change_notify(booking=booking, change=Change.CREATED)
     send_all()
     message = messages_by_kind()[Kind.CLIENT_CONFIRMATION]
     html = message.alternatives[0][0]
@@ -135,7 +134,7 @@ def test_the_confirmation_reads_well_in_atlanta_time_and_links_to_the_booking(bo
 
 
 def test_the_confirmation_invite_is_a_calendar_request_in_atlanta_time(booking):
-    notify_booking_created(booking=booking)
+    booking_change_notify(booking=booking, change=Change.CREATED)
     send_all()
     calendar, event = ics_event(messages_by_kind()[Kind.CLIENT_CONFIRMATION])
     assert calendar["method"] == "REQUEST"
@@ -150,13 +149,13 @@ def test_the_confirmation_invite_is_a_calendar_request_in_atlanta_time(booking):
 
 
 def test_a_reschedule_updates_the_same_calendar_entry_with_a_higher_sequence(booking):
-    notify_booking_created(booking=booking)
+    booking_change_notify(booking=booking, change=Change.CREATED)
     booking.starts_at += timedelta(days=1, hours=1)
     booking.ends_at += timedelta(days=1, hours=1)
     booking.sequence = 1
     booking.save()
     booking.appointments.update(starts_at=booking.starts_at, ends_at=booking.ends_at)
-    notify_booking_rescheduled(booking=booking)
+    booking_change_notify(booking=booking, change=Change.RESCHEDULED)
     send_all()
     sent = messages_by_kind()
     calendar, event = ics_event(sent[Kind.CLIENT_RESCHEDULED])
@@ -173,7 +172,7 @@ def test_a_cancellation_removes_the_calendar_entry_and_tells_everyone(booking):
     booking.status = Booking.Status.CANCELLED
     booking.save()
     booking.appointments.update(is_active=False)
-    notify_booking_cancelled(booking=booking)
+    booking_change_notify(booking=booking, change=Change.CANCELLED)
     send_all()
     sent = messages_by_kind()
     assert set(sent) == {
@@ -190,7 +189,7 @@ def test_a_cancellation_removes_the_calendar_entry_and_tells_everyone(booking):
 
 
 def test_the_therapist_gets_time_area_service_and_a_private_job_link(booking, settings):
-    notify_booking_created(booking=booking)
+    booking_change_notify(booking=booking, change=Change.CREATED)
     send_all()
     message = messages_by_kind()[Kind.THERAPIST_ASSIGNED]
     appointment = booking.appointments.get()
@@ -206,7 +205,7 @@ def test_the_therapist_gets_time_area_service_and_a_private_job_link(booking, se
 
 def test_staff_hear_of_every_new_booking_at_the_configured_address(booking, settings):
     settings.STAFF_ALERT_EMAIL = "desk@example.com"
-    notify_booking_created(booking=booking)
+    booking_change_notify(booking=booking, change=Change.CREATED)
     send_all()
     message = messages_by_kind()[Kind.STAFF_BOOKING_CREATED]
     assert message.to == ["desk@example.com"]
@@ -215,15 +214,15 @@ def test_staff_hear_of_every_new_booking_at_the_configured_address(booking, sett
 
 
 def test_no_email_of_any_kind_carries_health_notes(booking):
-    notify_booking_created(booking=booking)
-    notify_booking_rescheduled(booking=booking)
+    booking_change_notify(booking=booking, change=Change.CREATED)
+    booking_change_notify(booking=booking, change=Change.RESCHEDULED)
     with transaction.atomic():
-        notifications.notify_reminder(booking=booking)
-    notify_manage_links(email="ada@example.com")
+        outbox.reminder_notify(booking=booking)
+    manage_links_notify(email="ada@example.com")
     send_all()
     booking.status = Booking.Status.CANCELLED
     booking.save()
-    notify_booking_cancelled(booking=booking)
+    booking_change_notify(booking=booking, change=Change.CANCELLED)
     send_all()
     assert len(mail.outbox) == 11
     for message in mail.outbox:
@@ -233,7 +232,7 @@ def test_no_email_of_any_kind_carries_health_notes(booking):
 
 
 def test_the_same_row_is_sent_once_however_often_the_task_runs(booking):
-    [row, *_] = notify_booking_created(booking=booking)
+    [row, *_] = booking_change_notify(booking=booking, change=Change.CREATED)
     outcomes = [notification_send_now(notification_id=row.pk).status for _ in range(3)]
     assert outcomes == [Status.SENT, "not_claimed", "not_claimed"]
     assert len(mail.outbox) == 1
@@ -256,7 +255,7 @@ class FailingBackend(EmailBackend):
 @pytest.fixture
 def smtp_errors(settings):
     settings.EMAIL_BACKEND = "tests.booking.test_notifications.FailingBackend"
-    notifications._mail_close()  # start without a kept connection, as a fresh worker would
+    delivery._mail_close()  # start without a kept connection, as a fresh worker would
     FailingBackend.errors = []
     yield FailingBackend.errors
     FailingBackend.errors = []
@@ -274,7 +273,7 @@ def smtp_errors(settings):
     ids=["disconnected", "connect-421", "data-451", "refused", "timeout"],
 )
 def test_a_transient_smtp_error_backs_off_and_then_sends_once(booking, smtp_errors, error):
-    [row, *_] = notify_booking_created(booking=booking)
+    [row, *_] = booking_change_notify(booking=booking, change=Change.CREATED)
     smtp_errors.extend([error, error])
     first = notification_send_now(notification_id=row.pk)
     second = notification_send_now(notification_id=row.pk)
@@ -288,7 +287,7 @@ def test_a_transient_smtp_error_backs_off_and_then_sends_once(booking, smtp_erro
 
 
 def test_a_kept_connection_the_server_dropped_is_replaced_at_once(booking, smtp_errors):
-    first, second, *_ = notify_booking_created(booking=booking)
+    first, second, *_ = booking_change_notify(booking=booking, change=Change.CREATED)
     assert notification_send_now(notification_id=first.pk).status == Status.SENT
     smtp_errors.append(smtplib.SMTPServerDisconnected("idle timeout"))
     outcome = notification_send_now(notification_id=second.pk)
@@ -299,12 +298,12 @@ def test_a_kept_connection_the_server_dropped_is_replaced_at_once(booking, smtp_
 
 def test_the_backoff_is_capped(settings):
     settings.NOTIFICATION_RETRY_MAX_SECONDS = 50
-    assert [notifications._backoff(n) for n in (1, 2, 3, 4, 5, 6, 9)] == [2, 4, 8, 16, 32, 50, 50]
+    assert [delivery._backoff(n) for n in (1, 2, 3, 4, 5, 6, 9)] == [2, 4, 8, 16, 32, 50, 50]
 
 
 def test_after_the_last_attempt_a_transient_error_is_final(booking, smtp_errors, settings):
     settings.NOTIFICATION_MAX_ATTEMPTS = 3
-    [row, *_] = notify_booking_created(booking=booking)
+    [row, *_] = booking_change_notify(booking=booking, change=Change.CREATED)
     smtp_errors.extend([smtplib.SMTPServerDisconnected("gone")] * 3)
     statuses = [notification_send_now(notification_id=row.pk).status for _ in range(4)]
     row.refresh_from_db()
@@ -324,7 +323,7 @@ def test_after_the_last_attempt_a_transient_error_is_final(booking, smtp_errors,
     ids=["data-554", "recipients-refused", "sender-553"],
 )
 def test_a_permanent_smtp_error_fails_at_once(booking, smtp_errors, error):
-    [row, *_] = notify_booking_created(booking=booking)
+    [row, *_] = booking_change_notify(booking=booking, change=Change.CREATED)
     smtp_errors.append(error)
     outcome = notification_send_now(notification_id=row.pk)
     row.refresh_from_db()
@@ -335,9 +334,9 @@ def test_a_permanent_smtp_error_fails_at_once(booking, smtp_errors, error):
 
 def test_the_sweep_republishes_rows_pending_for_over_a_minute(booking, time_machine):
     time_machine.move_to(datetime(2026, 11, 20, 12, 0, tzinfo=UTC), tick=False)
-    old = notify_booking_created(booking=booking)
+    old = booking_change_notify(booking=booking, change=Change.CREATED)
     time_machine.move_to(datetime(2026, 11, 20, 12, 0, 50, tzinfo=UTC), tick=False)
-    fresh = notify_booking_rescheduled(booking=booking)
+    fresh = booking_change_notify(booking=booking, change=Change.RESCHEDULED)
     time_machine.move_to(datetime(2026, 11, 20, 12, 1, 1, tzinfo=UTC), tick=False)
     with mock.patch("booking.tasks.notification_send.apply_async") as apply_async:
         assert notification_sweep_run() == 3
@@ -348,7 +347,7 @@ def test_the_sweep_republishes_rows_pending_for_over_a_minute(booking, time_mach
 
 def test_the_sweep_returns_rows_a_dead_worker_left_sending(booking, time_machine):
     time_machine.move_to(datetime(2026, 11, 20, 12, 0, tzinfo=UTC), tick=False)
-    [row, *_] = notify_booking_created(booking=booking)
+    [row, *_] = booking_change_notify(booking=booking, change=Change.CREATED)
     Notification.objects.filter(pk=row.pk).update(
         status=Status.SENDING, claimed_at=timezone.now(), attempts=1
     )
@@ -364,11 +363,11 @@ def test_the_sweep_returns_rows_a_dead_worker_left_sending(booking, time_machine
 
 
 def test_a_publish_that_cannot_reach_the_broker_is_logged_not_raised(booking, caplog):
-    rows = notify_booking_created(booking=booking)
+    rows = booking_change_notify(booking=booking, change=Change.CREATED)
     with mock.patch(
         "booking.tasks.notification_send.apply_async", side_effect=OSError("refused")
     ) as apply_async:
-        assert notifications.notification_publish(ids=[r.pk for r in rows]) == 0
+        assert outbox.notification_publish(ids=[r.pk for r in rows]) == 0
     assert apply_async.call_count == 1  # one failure is enough to stop trying
     assert "the sweep will retry it" in caplog.text
     assert Notification.objects.filter(status=Status.PENDING).count() == 3
@@ -378,7 +377,7 @@ def run_reminders_every_15_minutes(time_machine, start, hours):
     moment = start
     while moment <= start + timedelta(hours=hours):
         time_machine.move_to(moment, tick=False)
-        reminders_queue()
+        reminder_queue_due()
         moment += timedelta(minutes=15)
 
 
@@ -386,13 +385,13 @@ def test_each_eligible_booking_is_reminded_once_about_a_day_ahead(time_machine):
     start = datetime(2026, 11, 29, 9, 0, tzinfo=ATLANTA)
     time_machine.move_to(start - timedelta(days=5), tick=False)
     service = ServiceFactory()
-    early = make_booking(service=service, starts_at=start + timedelta(hours=20))
-    later = make_booking(service=service, starts_at=start + timedelta(hours=30))
-    cancelled = make_booking(
+    early = write_booking(service=service, starts_at=start + timedelta(hours=20))
+    later = write_booking(service=service, starts_at=start + timedelta(hours=30))
+    cancelled = write_booking(
         service=service, starts_at=start + timedelta(hours=26), status=Booking.Status.CANCELLED
     )
     time_machine.move_to(start + timedelta(hours=2), tick=False)
-    last_minute = make_booking(service=service, starts_at=start + timedelta(hours=12))
+    last_minute = write_booking(service=service, starts_at=start + timedelta(hours=12))
 
     run_reminders_every_15_minutes(time_machine, start, hours=30)
 
@@ -411,7 +410,7 @@ def test_each_eligible_booking_is_reminded_once_about_a_day_ahead(time_machine):
 def test_the_reminder_says_when_and_links_to_the_booking(booking, time_machine, settings):
     time_machine.move_to(booking.starts_at - timedelta(hours=24), tick=False)
     Booking.objects.filter(pk=booking.pk).update(created_at=booking.starts_at - timedelta(days=3))
-    assert reminders_queue() == 1
+    assert reminder_queue_due() == 1
     send_all()
     [message] = mail.outbox
     assert message.subject == "See you soon: Swedish massage, Tue, Dec 1 · 2:00 pm"
@@ -422,7 +421,7 @@ def test_the_reminder_says_when_and_links_to_the_booking(booking, time_machine, 
 def test_a_reminder_for_a_booking_cancelled_meanwhile_is_not_sent(booking, time_machine):
     time_machine.move_to(booking.starts_at - timedelta(hours=24), tick=False)
     Booking.objects.filter(pk=booking.pk).update(created_at=booking.starts_at - timedelta(days=3))
-    reminders_queue()
+    reminder_queue_due()
     Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CANCELLED)
     send_all()
     assert mail.outbox == []
@@ -471,13 +470,13 @@ def test_no_digest_when_every_credential_is_in_date(time_machine):
 
 def test_lost_links_arrive_in_one_email_listing_each_upcoming_booking(time_machine, settings):
     time_machine.move_to(datetime(2026, 11, 20, 12, 0, tzinfo=ATLANTA), tick=False)
-    first = make_booking()
-    second = make_booking(starts_at=datetime(2026, 12, 5, 10, 0, tzinfo=ATLANTA))
-    make_booking(starts_at=datetime(2026, 11, 10, 10, 0, tzinfo=ATLANTA))  # past
-    make_booking(status=Booking.Status.CANCELLED)
+    first = write_booking()
+    second = write_booking(starts_at=datetime(2026, 12, 5, 10, 0, tzinfo=ATLANTA))
+    write_booking(starts_at=datetime(2026, 11, 10, 10, 0, tzinfo=ATLANTA))  # past
+    write_booking(status=Booking.Status.CANCELLED)
     BookingFactory(client_email="someone.else@example.com")
 
-    assert notify_manage_links(email="ADA@example.com") is not None
+    assert manage_links_notify(email="ADA@example.com") is not None
     send_all()
     [message] = mail.outbox
     assert message.to == ["ADA@example.com"]
@@ -488,7 +487,7 @@ def test_lost_links_arrive_in_one_email_listing_each_upcoming_booking(time_machi
 
 
 def test_no_links_email_when_there_is_nothing_upcoming():
-    assert notify_manage_links(email="nobody@example.com") is None
+    assert manage_links_notify(email="nobody@example.com") is None
     assert not Notification.objects.exists()
     assert mail.outbox == []
 
@@ -506,7 +505,7 @@ def test_with_tasks_inline_a_failing_mail_server_never_breaks_the_booking(
     settings.NOTIFICATION_MAX_ATTEMPTS = 3
     smtp_errors.extend([smtplib.SMTPServerDisconnected("down")] * 3)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        rows = notify_booking_created(booking=booking)
+        rows = booking_change_notify(booking=booking, change=Change.CREATED)
     statuses = [Notification.objects.get(pk=row.pk).status for row in rows]
     assert statuses == [Status.FAILED, Status.SENT, Status.SENT]
     assert len(mail.outbox) == 2

@@ -1,34 +1,23 @@
 """Who hears what when a booking changes: through the booking services (tasks inline after
 commit), and the therapist notices when therapists are swapped."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
 from django.db import transaction
-from django.utils import timezone
 from icalendar import Calendar
 
 from booking.models import Booking, Notification
-from booking.notifications import (
-    notify_booking_cancelled,
-    notify_booking_created,
-    notify_booking_reassigned,
-    notify_booking_rescheduled,
-    reminders_queue,
-)
+from booking.notifications.messages import Change
+from booking.notifications.outbox import booking_change_notify, reminder_queue_due
 from booking.services import booking_cancel, booking_create, booking_reschedule
+from tests.booking.helpers import at, in_days
 from tests.factories import AppointmentFactory, BookingFactory, ServiceFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db
 
 Kind = Notification.Kind
-ATLANTA = ZoneInfo("America/New_York")
-
-
-def in_days(days: int, hour: int) -> datetime:
-    return datetime.combine(timezone.localdate() + timedelta(days=days), time(hour), ATLANTA)
 
 
 def invite(message):
@@ -90,7 +79,7 @@ def booking_with_therapist():
     booking = BookingFactory(starts_at=in_days(3, 14), ends_at=in_days(3, 15))
     first = AppointmentFactory(booking=booking, therapist=TherapistFactory(email="a@example.com"))
     with transaction.atomic():
-        notify_booking_created(booking=booking)
+        booking_change_notify(booking=booking, change=Change.CREATED)
     return booking, first
 
 
@@ -119,14 +108,14 @@ def test_a_reschedule_that_replaces_a_therapist_tells_each_one_the_right_thing(
     # b joined without notice (as seeded data might); a is replaced by c on the move.
     before = last_id()
     swap_therapist(booking, first, "c@example.com")
-    notify_booking_rescheduled(booking=booking)
+    booking_change_notify(booking=booking, change=Change.RESCHEDULED)
     assert therapist_notices(before) == [
         ("a@example.com", Kind.THERAPIST_CANCELLED),
         ("b@example.com", Kind.THERAPIST_ASSIGNED),
         ("c@example.com", Kind.THERAPIST_ASSIGNED),
     ]
     before = last_id()
-    notify_booking_rescheduled(booking=booking)
+    booking_change_notify(booking=booking, change=Change.RESCHEDULED)
     assert therapist_notices(before) == [
         ("b@example.com", Kind.THERAPIST_RESCHEDULED),
         ("c@example.com", Kind.THERAPIST_RESCHEDULED),
@@ -138,7 +127,7 @@ def test_a_reassignment_tells_only_the_two_therapists(booking_with_therapist):
     booking, first = booking_with_therapist
     before = last_id()
     swap_therapist(booking, first, "c@example.com")
-    notify_booking_reassigned(booking=booking)
+    booking_change_notify(booking=booking, change=Change.REASSIGNED)
     assert therapist_notices(before) == [
         ("a@example.com", Kind.THERAPIST_CANCELLED),
         ("c@example.com", Kind.THERAPIST_ASSIGNED),
@@ -151,22 +140,22 @@ def test_a_cancellation_does_not_tell_a_therapist_who_was_already_taken_off(
 ):
     booking, first = booking_with_therapist
     swap_therapist(booking, first, "c@example.com")
-    notify_booking_reassigned(booking=booking)
+    booking_change_notify(booking=booking, change=Change.REASSIGNED)
     before = last_id()
     booking.status = Booking.Status.CANCELLED
     booking.save()
     booking.appointments.update(is_active=False)
-    notify_booking_cancelled(booking=booking)
+    booking_change_notify(booking=booking, change=Change.CANCELLED)
     assert therapist_notices(before) == [("c@example.com", Kind.THERAPIST_CANCELLED)]
 
 
 def test_a_rescheduled_booking_is_reminded_again_for_its_new_time(time_machine):
     service = ServiceFactory()
-    start = datetime(2026, 12, 10, 10, 0, tzinfo=ATLANTA)
+    start = at(date(2026, 12, 10), 10)
     time_machine.move_to(start - timedelta(days=7), tick=False)
     booking = BookingFactory(service=service, starts_at=start, ends_at=start + timedelta(hours=1))
     time_machine.move_to(start - timedelta(hours=23), tick=False)
-    assert reminders_queue() == 1
+    assert reminder_queue_due() == 1
     # Moved to two days later: the reschedule clears reminded_at and raises the sequence.
     Booking.objects.filter(pk=booking.pk).update(
         starts_at=start + timedelta(days=2),
@@ -174,8 +163,8 @@ def test_a_rescheduled_booking_is_reminded_again_for_its_new_time(time_machine):
         sequence=1,
         reminded_at=None,
     )
-    assert reminders_queue() == 0
+    assert reminder_queue_due() == 0
     time_machine.move_to(start + timedelta(days=1, hours=1), tick=False)
-    assert reminders_queue() == 1
-    assert reminders_queue() == 0
+    assert reminder_queue_due() == 1
+    assert reminder_queue_due() == 0
     assert Notification.objects.filter(kind=Kind.CLIENT_REMINDER).count() == 2

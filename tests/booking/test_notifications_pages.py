@@ -1,24 +1,22 @@
 """The therapist's private job page and the outbox in admin."""
 
-import html
-from datetime import datetime, timedelta
+from datetime import timedelta
 from unittest import mock
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 
 from booking.models import Booking, Notification
+from tests.booking.helpers import TODAY, at, page_of
 from tests.factories import AppointmentFactory, BookingFactory, ServiceFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db
 
-ATLANTA = ZoneInfo("America/New_York")
 Status = Notification.Status
 
 
 def make_job(**overrides):
-    starts_at = datetime(2026, 12, 1, 14, 0, tzinfo=ATLANTA)
+    starts_at = at(TODAY, 14)
     fields = {
         "service": ServiceFactory(name="Deep tissue massage"),
         "starts_at": starts_at,
@@ -62,7 +60,7 @@ def test_the_job_page_gives_the_therapist_everything_needed_at_the_door(client):
 def test_the_job_page_is_private_to_whoever_holds_the_link(client):
     appointment = make_job()
     response = client.get(appointment.get_absolute_url())
-    assert response["X-Robots-Tag"] == "noindex"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert response["Referrer-Policy"] == "no-referrer"
     assert response["Cache-Control"] == "private, no-store"
     assert '<meta name="robots" content="noindex, nofollow">' in response.content.decode()
@@ -149,7 +147,7 @@ def test_retry_in_admin_queues_failed_messages_again(
         response = admin_client.post(
             url, {"action": "retry", "_selected_action": [row.pk, sent.pk]}, follow=True
         )
-    page = html.unescape(response.content.decode())
+    page = page_of(response)
     assert "1 message queued to send again." in page
     assert "1 message hadn't failed, so it was left alone." in page
     row.refresh_from_db()

@@ -7,9 +7,7 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta
-from datetime import time as clock
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from celery.signals import task_postrun
@@ -22,17 +20,18 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from booking.models import Notification
-from booking.notifications import notification_send_now, notification_sweep_run
+from booking.notifications.delivery import notification_send_now
+from booking.notifications.outbox import notification_sweep_run
 from booking.services import booking_create
 from booking.tasks import notification_send
 from spatheory.celery import app
+from tests.booking.helpers import in_days
 from tests.factories import ServiceFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Kind = Notification.Kind
 Status = Notification.Status
-ATLANTA = ZoneInfo("America/New_York")
 
 
 def wait_for(condition, *, timeout=10.0, what="the condition"):
@@ -44,18 +43,13 @@ def wait_for(condition, *, timeout=10.0, what="the condition"):
     raise AssertionError(f"Timed out after {timeout} s waiting for {what}")
 
 
-def tomorrow_at(hour: int) -> datetime:
-    day = timezone.localdate() + timedelta(days=1)
-    return datetime.combine(day, clock(hour), tzinfo=ATLANTA)
-
-
 def book(**overrides):
     service = ServiceFactory(name="Swedish massage")
     TherapistFactory(modalities=[service.modality], hours="all", email="tess@example.com")
     fields = {
         "service": service,
         "minutes": 60,
-        "starts_at": tomorrow_at(14),
+        "starts_at": in_days(1, 14),
         "client_name": "Ada Lovelace",
         "client_email": "ada@example.com",
         "client_phone": "404-555-0123",
@@ -124,8 +118,8 @@ def test_a_booking_confirmation_arrives_within_seconds_with_its_calendar_invite(
     assert calendar["method"] == "REQUEST"
     assert str(event["uid"]) == f"{booking.reference}@spatheory.com"
     assert event["dtstart"].params["TZID"] == "America/New_York"
-    assert event["dtstart"].dt == tomorrow_at(14)
-    assert event["dtend"].dt == tomorrow_at(15)
+    assert event["dtstart"].dt == in_days(1, 14)
+    assert event["dtend"].dt == in_days(1, 15)
     assert [tz["tzid"] for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
 
     assert {m.to[0] for m in mail.outbox} == {

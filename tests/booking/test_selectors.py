@@ -1,12 +1,13 @@
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from booking.selectors import service_list_active, slot_list_available, zip_is_served
+from booking.selectors import service_list_active, service_serves_zip, slot_list_available
+from tests.booking.helpers import DAY, TODAY, at
+from tests.conftest import ATLANTA
 from tests.factories import (
     AppointmentFactory,
     BookingFactory,
@@ -17,15 +18,7 @@ from tests.factories import (
 )
 from therapists.models import Therapist
 
-pytestmark = pytest.mark.django_db
-
-ATLANTA = ZoneInfo("America/New_York")
-TODAY = date(2026, 12, 1)
-DAY = date(2026, 12, 3)
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=ATLANTA)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
 
 def local_starts(slots) -> list[str]:
@@ -36,16 +29,6 @@ def half_hours(first: str, last: str) -> list[str]:
     """Wall-clock times every 30 minutes from ``first`` to ``last``, both included."""
     times = [f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in (0, 30)]
     return times[times.index(first) : times.index(last) + 1]
-
-
-@pytest.fixture(autouse=True)
-def _tuesday_morning(time_machine):
-    time_machine.move_to(at(TODAY, 8), tick=False)
-
-
-@pytest.fixture
-def swedish():
-    return ServiceFactory(name="Swedish", modality=ModalityFactory(name="Swedish"))
 
 
 def slots_for(service, *, zip_code="30303", minutes=60, day=DAY, days=1, **options):
@@ -65,15 +48,15 @@ def test_a_zip_outside_every_radius_is_told_we_dont_come_there(swedish):
     assert availability.served is False
     assert availability.slots == []
     assert availability.message == "We don't come to 30024 yet."
-    assert zip_is_served(service=swedish, zip_code="30024") is False
-    assert zip_is_served(service=swedish, zip_code="30309") is True
+    assert service_serves_zip(service=swedish, zip_code="30024") is False
+    assert service_serves_zip(service=swedish, zip_code="30309") is True
 
 
 def test_a_therapist_without_the_services_modality_offers_nothing(swedish):
     TherapistFactory(modalities=[ModalityFactory(name="Deep tissue")], hours="all")
 
     assert slots_for(swedish).slots == []
-    assert zip_is_served(service=swedish, zip_code="30303") is False
+    assert service_serves_zip(service=swedish, zip_code="30303") is False
 
 
 # Who may come -----------------------------------------------------------------------------------
@@ -123,7 +106,7 @@ def test_nothing_starts_within_three_hours_of_now(swedish):
 
     starts = local_starts(slots_for(swedish, day=TODAY).slots)
 
-    assert starts == half_hours("11:00", "20:00")
+    assert starts == half_hours("12:00", "20:00")
 
 
 def test_nothing_is_offered_beyond_sixty_days(swedish):

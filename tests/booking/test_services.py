@@ -1,14 +1,13 @@
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from booking.assignment import SlotTaken
 from booking.models import Appointment, Booking, Notification, Service
 from booking.selectors import slot_list_available
 from booking.services import (
-    SlotTaken,
     booking_cancel,
     booking_cancellation_is_late,
     booking_complete,
@@ -17,35 +16,17 @@ from booking.services import (
     booking_reassign,
     booking_reschedule,
 )
+from tests.booking.helpers import DAY, REFERRAL, TODAY, at
+from tests.conftest import ATLANTA
 from tests.factories import (
     AppointmentFactory,
     BookingFactory,
-    ModalityFactory,
     ServiceFactory,
     TherapistFactory,
 )
 from therapists.models import Therapist
 
-pytestmark = pytest.mark.django_db
-
-ATLANTA = ZoneInfo("America/New_York")
-TODAY = date(2026, 12, 1)
-DAY = date(2026, 12, 3)
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=ATLANTA)
-
-
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(at(TODAY, 8), tick=False)
-    return time_machine
-
-
-@pytest.fixture
-def swedish():
-    return ServiceFactory(name="Swedish", modality=ModalityFactory(name="Swedish"))
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
 
 @pytest.fixture
@@ -88,7 +69,7 @@ def test_a_booking_reserves_a_therapist_and_records_what_the_client_gave(swedish
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
     assert (booking.starts_at, booking.ends_at) == (at(DAY, 10), at(DAY, 11))
-    assert booking.price == Decimal("120.00")
+    assert booking.price == Decimal("125.00")
     assert booking.client_phone == "+14045550123"
     assert booking.client_email == "ada@example.com"
     [appointment] = active_appointments(booking)
@@ -290,15 +271,15 @@ def test_cancelling_early_releases_the_therapist_without_a_late_fee(swedish, boo
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
     assert booking.late_cancellation is False
-    assert booking.cancelled_at == at(TODAY, 8)
+    assert booking.cancelled_at == at(TODAY, 9)
     assert active_appointments(booking) == []
     assert offered_at(swedish, at(DAY, 10))
 
 
-def test_cancelling_within_24_hours_is_marked_late(swedish, book, clock):
+def test_cancelling_within_24_hours_is_marked_late(swedish, book, time_machine):
     therapist_for(swedish)
     booking = book(swedish, at(DAY, 10))
-    clock.move_to(at(DAY - timedelta(days=1), 10, 1), tick=False)
+    time_machine.move_to(at(DAY - timedelta(days=1), 10, 1), tick=False)
 
     booking_cancel(booking=booking)
 
@@ -351,12 +332,12 @@ def test_a_cancelled_booking_cannot_be_cancelled_or_rescheduled_again(swedish, b
     )
 
 
-def test_nothing_changes_a_booking_once_it_has_started(swedish, book, clock):
+def test_nothing_changes_a_booking_once_it_has_started(swedish, book, time_machine):
     therapist_for(swedish)
     spare = therapist_for(swedish)
     booking = book(swedish, at(DAY, 10))
     [appointment] = active_appointments(booking)
-    clock.move_to(at(DAY, 10, 5), tick=False)
+    time_machine.move_to(at(DAY, 10, 5), tick=False)
 
     for action, verb in [
         (lambda: booking_cancel(booking=booking), "cancelled"),
@@ -366,10 +347,10 @@ def test_nothing_changes_a_booking_once_it_has_started(swedish, book, clock):
         assert_refused(action, booking, f"This booking has already started, so it can't be {verb}.")
 
 
-def test_a_completed_booking_cannot_be_cancelled(swedish, book, clock):
+def test_a_completed_booking_cannot_be_cancelled(swedish, book, time_machine):
     therapist_for(swedish)
     booking = book(swedish, at(DAY, 10))
-    clock.move_to(at(DAY, 11, 30), tick=False)
+    time_machine.move_to(at(DAY, 11, 30), tick=False)
 
     booking_complete(booking=booking)
 
@@ -388,7 +369,7 @@ def test_a_completed_booking_cannot_be_cancelled(swedish, book, clock):
     )
 
 
-def test_a_booking_can_only_be_closed_once_it_has_started(swedish, book, clock):
+def test_a_booking_can_only_be_closed_once_it_has_started(swedish, book, time_machine):
     therapist_for(swedish)
     booking = book(swedish, at(DAY, 10))
 
@@ -398,7 +379,7 @@ def test_a_booking_can_only_be_closed_once_it_has_started(swedish, book, clock):
         "This booking hasn't started yet, so it can't be marked no-show.",
     )
 
-    clock.move_to(at(DAY, 10, 20), tick=False)
+    time_machine.move_to(at(DAY, 10, 20), tick=False)
     booking_mark_no_show(booking=booking)
     booking.refresh_from_db()
     assert booking.status == Booking.Status.NO_SHOW
@@ -542,23 +523,6 @@ def test_a_service_no_longer_offered_cannot_be_booked(swedish, book, withdraw):
     assert counts() == (0, 0, 0)
 
 
-REFERRAL = {
-    "prescriber_name": "Dr. Grace Okafor",
-    "prescriber_practice": "Midtown Physical Therapy",
-    "prescriber_phone": "404-555-0199",
-    "prescribed_on": date(2026, 11, 20),
-}
-
-
-@pytest.fixture
-def medical():
-    service = ServiceFactory(
-        name="Medical", modality=ModalityFactory(name="Medical"), requires_referral=True
-    )
-    therapist_for(service)
-    return service
-
-
 def test_medical_massage_needs_every_referral_detail(medical, book):
     with pytest.raises(ValidationError) as error:
         book(medical, at(DAY, 10))
@@ -567,12 +531,14 @@ def test_medical_massage_needs_every_referral_detail(medical, book):
     assert counts() == (0, 0, 0)
 
     booking = book(medical, at(DAY, 10), **REFERRAL)
-    assert booking.prescriber_phone == "+14045550199"
+    assert booking.prescriber_phone == "+14045550100"
 
 
-def test_a_prescription_dated_tomorrow_is_refused_even_late_in_the_evening(medical, book, clock):
+def test_a_prescription_dated_tomorrow_is_refused_even_late_in_the_evening(
+    medical, book, time_machine
+):
     # 9 pm in Atlanta is already tomorrow in UTC; the rule is about the client's calendar.
-    clock.move_to(at(TODAY, 21), tick=False)
+    time_machine.move_to(at(TODAY, 21), tick=False)
     tomorrow = TODAY + timedelta(days=1)
 
     with pytest.raises(ValidationError) as error:

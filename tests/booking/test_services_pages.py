@@ -14,16 +14,6 @@ pytestmark = pytest.mark.django_db
 MODALITY_SLUGS = ["swedish", "deep-tissue", "sleep", "orthopedic", "medical", "prenatal", "sports"]
 
 
-@pytest.fixture
-def swedish():
-    service = ServiceFactory(
-        name="Swedish massage", slug="swedish", prices={60: "125.00", 90: "170.00"}
-    )
-    service.what_to_expect = "Your therapist arrives ten minutes early to set up."
-    service.save()
-    return service
-
-
 def test_the_service_list_shows_prices_and_a_book_button(client, swedish):
     ServiceFactory(name="Retired massage", slug="retired")
     Service.objects.filter(slug="retired").update(is_active=False)
@@ -38,12 +28,32 @@ def test_the_service_list_shows_prices_and_a_book_button(client, swedish):
 
 
 def test_a_service_page_says_what_to_expect(client, swedish):
+    swedish.what_to_expect = "Your therapist arrives ten minutes early to set up."
+    swedish.save()
+
     page = page_of(client.get("/services/swedish/"))
 
     assert "<h1>Swedish massage</h1>" in page
     assert "60 minutes · <strong>$125.00</strong>" in page
     assert "Your therapist arrives ten minutes early to set up." in page
     assert 'href="/book/?service=swedish"' in page
+
+
+def test_a_service_page_lists_the_techniques_of_its_modality(client, swedish):
+    orthopedic = ModalityFactory(
+        name="Orthopedic",
+        slug="orthopedic",
+        techniques="Positional release\nNerve mobilization\n\nMyofascial release\n",
+    )
+    ServiceFactory(name="Orthopedic massage", slug="orthopedic", modality=orthopedic)
+
+    page = page_of(client.get("/services/orthopedic/"))
+
+    assert '<h2 class="h4">Techniques</h2>' in page
+    for technique in ("Positional release", "Nerve mobilization", "Myofascial release"):
+        assert f"<li>{technique}</li>" in page
+    assert "<li></li>" not in page
+    assert "Techniques" not in page_of(client.get("/services/swedish/"))
 
 
 def test_couples_prices_are_for_two(client):
@@ -83,7 +93,7 @@ def test_the_sticky_book_button_on_a_service_page_books_that_service(client, swe
     assert 'href="/book/?service=swedish"' in sticky[: sticky.index("</div>")]
 
 
-def test_the_demo_catalogue_is_complete_and_idempotent():
+def test_the_demo_catalogue_is_complete_and_keeps_what_staff_changed():
     for slug in MODALITY_SLUGS:
         ModalityFactory(name=slug.replace("-", " ").title(), slug=slug)
 
@@ -103,7 +113,8 @@ def test_the_demo_catalogue_is_complete_and_idempotent():
         "couples-back-to-back",
     }
     assert ServiceDuration.objects.count() == sum(len(entry["prices"]) for entry in demo.SERVICES)
-    assert services["swedish"].name == "Swedish massage"
+    # A second seed creates what is missing and leaves what staff changed alone.
+    assert services["swedish"].name == "Changed by staff"
     assert sorted(d.minutes for d in services["swedish"].durations.all()) == [60, 90, 120]
     assert services["sleep"].earliest_start.hour == 18
     assert services["sleep"].latest_start.hour == 21

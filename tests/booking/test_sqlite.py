@@ -15,7 +15,8 @@ from django.db import connection
 from django.utils import timezone
 
 from booking.models import Appointment, Service, ServiceDuration
-from booking.services import SlotTaken, booking_create
+from booking.assignment import SlotTaken
+from booking.services import booking_create
 from therapists.models import Modality, Therapist, WorkingHours
 
 swedish = Modality.objects.create(name="Swedish", slug="swedish")

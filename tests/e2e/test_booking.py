@@ -10,21 +10,10 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from booking.models import Booking
-from tests.factories import ServiceFactory, TherapistFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TOKEN_URL = re.compile(r"/booking/([A-Za-z0-9_-]{22,})/$")
-
-
-@pytest.fixture
-def swedish():
-    """Swedish massage, with a therapist free every day from 9 am to 9 pm who comes to 30309."""
-    service = ServiceFactory(
-        name="Swedish massage", slug="swedish", prices={60: "125.00", 90: "170.00"}
-    )
-    TherapistFactory(first_name="Maya", modalities=[service.modality], hours="all")
-    return service
 
 
 def booking_day() -> date:
@@ -95,7 +84,7 @@ def review_and_confirm(page: Page, when: str) -> None:
     expect(page.get_by_role("heading", name="Your massage is booked")).to_be_visible()
 
 
-def test_a_client_books_with_javascript_and_then_cancels(page, swedish):
+def test_a_client_books_with_javascript_and_then_cancels(page, swedish, maya):
     start_from_the_service_page(page)
     choose_length_and_zip(page, javascript=True)
 
@@ -133,7 +122,7 @@ def test_a_client_books_with_javascript_and_then_cancels(page, swedish):
     assert Booking.objects.get().status == Booking.Status.CANCELLED
 
 
-def test_a_client_books_with_javascript_turned_off(new_page, swedish):
+def test_a_client_books_with_javascript_turned_off(new_page, swedish, maya):
     page = new_page(javascript=False)
     start_from_the_service_page(page)
     choose_length_and_zip(page, javascript=False)
@@ -152,7 +141,7 @@ def test_a_client_books_with_javascript_turned_off(new_page, swedish):
     expect(page.get_by_text(booking.reference)).to_be_visible()
 
 
-def test_details_with_a_bad_email_and_phone_are_sent_back_with_the_reasons(page, swedish):
+def test_details_with_a_bad_email_and_phone_are_sent_back_with_the_reasons(page, swedish, maya):
     start_from_the_service_page(page)
     choose_length_and_zip(page, javascript=True)
     choose_day(page, booking_day())

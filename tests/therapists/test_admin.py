@@ -1,5 +1,4 @@
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.messages import get_messages
@@ -11,15 +10,10 @@ from django.urls import reverse
 from tests.factories import ModalityFactory, TherapistFactory, WorkingHoursFactory
 from therapists.models import Therapist, TimeOff, WorkingHours
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("june_15_noon")]
 
 TODAY = date(2026, 6, 15)
 CHANGELIST = reverse("admin:therapists_therapist_changelist")
-
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(datetime(2026, 6, 15, 12, tzinfo=ZoneInfo("America/New_York")))
 
 
 def change_url(therapist):

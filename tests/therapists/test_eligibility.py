@@ -14,54 +14,54 @@ pytestmark = pytest.mark.django_db
 DAY = date(2026, 6, 15)
 
 
-@pytest.fixture
-def swedish():
-    return ModalityFactory(name="Swedish", slug="swedish")
-
-
 def bookable(therapist, modality, *, on=DAY, zip_code="30303"):
     therapist = Therapist.objects.prefetch_related("modalities").get(pk=therapist.pk)
     return therapist_is_bookable(therapist, on=on, modality_id=modality.id, zip_code=zip_code)
 
 
 def test_a_vetted_active_therapist_with_valid_credentials_is_bookable(swedish):
-    therapist = TherapistFactory(modalities=[swedish])
+    therapist = TherapistFactory(modalities=[swedish.modality])
 
-    assert bookable(therapist, swedish)
-    assert therapist.is_bookable(on=DAY, modality_id=swedish.id, zip_code="30303")
+    assert bookable(therapist, swedish.modality)
+    assert therapist_is_bookable(
+        therapist, on=DAY, modality_id=swedish.modality_id, zip_code="30303"
+    )
 
 
 @pytest.mark.parametrize(
     "field", ["licence_expires_on", "insurance_expires_on", "background_check_valid_until"]
 )
 def test_a_credential_expiring_on_the_day_is_valid_that_day_and_not_the_next(swedish, field):
-    therapist = TherapistFactory(modalities=[swedish], **{field: DAY})
+    therapist = TherapistFactory(modalities=[swedish.modality], **{field: DAY})
 
-    assert bookable(therapist, swedish, on=DAY)
-    assert not bookable(therapist, swedish, on=DAY + timedelta(days=1))
+    assert bookable(therapist, swedish.modality, on=DAY)
+    assert not bookable(therapist, swedish.modality, on=DAY + timedelta(days=1))
 
 
 @pytest.mark.parametrize(
     "field", ["licence_expires_on", "insurance_expires_on", "background_check_valid_until"]
 )
 def test_a_missing_credential_makes_the_therapist_unbookable(swedish, field):
-    therapist = TherapistFactory(modalities=[swedish], **{field: None})
+    therapist = TherapistFactory(modalities=[swedish.modality], **{field: None})
 
-    assert not bookable(therapist, swedish)
+    assert not bookable(therapist, swedish.modality)
 
 
 def test_insurance_starting_later_only_counts_from_its_start_day(swedish):
-    therapist = TherapistFactory(modalities=[swedish], insurance_starts_on=DAY)
+    therapist = TherapistFactory(modalities=[swedish.modality], insurance_starts_on=DAY)
 
-    assert not bookable(therapist, swedish, on=DAY - timedelta(days=1))
-    assert bookable(therapist, swedish, on=DAY)
+    assert not bookable(therapist, swedish.modality, on=DAY - timedelta(days=1))
+    assert bookable(therapist, swedish.modality, on=DAY)
 
 
 def test_a_licence_issued_later_only_counts_from_its_issue_day(swedish):
-    therapist = TherapistFactory(modalities=[swedish], licence_issued_on=DAY)
+    # Vetted beforehand, so that on the day before only the licence stands in the way.
+    therapist = TherapistFactory(
+        modalities=[swedish.modality], licence_issued_on=DAY, vetted_on=DAY - timedelta(days=30)
+    )
 
-    assert not bookable(therapist, swedish, on=DAY - timedelta(days=1))
-    assert bookable(therapist, swedish, on=DAY)
+    assert not bookable(therapist, swedish.modality, on=DAY - timedelta(days=1))
+    assert bookable(therapist, swedish.modality, on=DAY)
 
 
 @pytest.mark.parametrize(
@@ -69,25 +69,27 @@ def test_a_licence_issued_later_only_counts_from_its_issue_day(swedish):
     [Therapist.Status.PAUSED, Therapist.Status.APPLICANT, Therapist.Status.OFFBOARDED],
 )
 def test_only_active_therapists_are_bookable(swedish, status):
-    therapist = TherapistFactory(modalities=[swedish], status=status)
+    therapist = TherapistFactory(modalities=[swedish.modality], status=status)
 
-    assert not bookable(therapist, swedish)
+    assert not bookable(therapist, swedish.modality)
 
 
 def test_a_therapist_not_vetted_yet_is_not_bookable(swedish):
-    not_vetted = TherapistFactory(modalities=[swedish], vetted_on=None)
-    vetted_later = TherapistFactory(modalities=[swedish], vetted_on=DAY + timedelta(days=1))
+    not_vetted = TherapistFactory(modalities=[swedish.modality], vetted_on=None)
+    vetted_later = TherapistFactory(
+        modalities=[swedish.modality], vetted_on=DAY + timedelta(days=1)
+    )
 
-    assert not bookable(not_vetted, swedish)
-    assert not bookable(vetted_later, swedish)
-    assert bookable(vetted_later, swedish, on=DAY + timedelta(days=1))
+    assert not bookable(not_vetted, swedish.modality)
+    assert not bookable(vetted_later, swedish.modality)
+    assert bookable(vetted_later, swedish.modality, on=DAY + timedelta(days=1))
 
 
 def test_a_therapist_who_does_not_offer_the_modality_is_not_bookable_for_it(swedish):
     sports = ModalityFactory(name="Sports", slug="sports")
     therapist = TherapistFactory(modalities=[sports])
 
-    assert not bookable(therapist, swedish)
+    assert not bookable(therapist, swedish.modality)
     assert bookable(therapist, sports)
 
 
@@ -95,24 +97,26 @@ def test_the_travel_radius_boundary_between_two_real_zips(swedish):
     miles = distance_miles("30303", "30309")
     assert 3 < miles < 4 and miles != math.ceil(miles)
     just_inside = TherapistFactory(
-        modalities=[swedish], home_zip="30303", travel_radius_miles=math.ceil(miles)
+        modalities=[swedish.modality], home_zip="30303", travel_radius_miles=math.ceil(miles)
     )
     just_outside = TherapistFactory(
-        modalities=[swedish], home_zip="30303", travel_radius_miles=math.floor(miles)
+        modalities=[swedish.modality], home_zip="30303", travel_radius_miles=math.floor(miles)
     )
 
-    assert bookable(just_inside, swedish, zip_code="30309")
-    assert not bookable(just_outside, swedish, zip_code="30309")
+    assert bookable(just_inside, swedish.modality, zip_code="30309")
+    assert not bookable(just_outside, swedish.modality, zip_code="30309")
 
 
 @pytest.mark.parametrize("zip_code", ["00000", "99999", "3030", "abcde", ""])
 def test_an_unknown_or_malformed_zip_is_never_served(swedish, zip_code):
-    therapist = TherapistFactory(modalities=[swedish], travel_radius_miles=3000)
+    therapist = TherapistFactory(modalities=[swedish.modality], travel_radius_miles=3000)
 
-    assert not bookable(therapist, swedish, zip_code=zip_code)
+    assert not bookable(therapist, swedish.modality, zip_code=zip_code)
 
 
-def test_the_sql_prefilter_never_disagrees_with_the_predicate():
+def random_roster():
+    """80 therapists with random statuses, credentials near the days checked, homes, radii
+    and modalities; returns the modalities, the days checked and the therapists."""
     rng = random.Random(20260615)
     modalities = [ModalityFactory(name=name, slug=name.lower()) for name in ("A", "B", "C")]
     days = [DAY + timedelta(days=offset) for offset in (-1, 0, 1, 2)]
@@ -137,7 +141,11 @@ def test_the_sql_prefilter_never_disagrees_with_the_predicate():
             travel_radius_miles=rng.choice([0, 5, 15, 30]),
             modalities=rng.sample(modalities, rng.randint(0, 3)),
         )
-    everyone = list(Therapist.objects.prefetch_related("modalities"))
+    return modalities, days, list(Therapist.objects.prefetch_related("modalities"))
+
+
+def test_the_sql_prefilter_never_disagrees_with_the_predicate():
+    modalities, days, everyone = random_roster()
     zips = ["30303", "30309", "30060", "30024", "30144"]
 
     checked = 0
@@ -161,3 +169,26 @@ def test_the_sql_prefilter_never_disagrees_with_the_predicate():
                 )
                 assert at_home == (therapist.pk in prefiltered), (therapist.pk, day)
     assert checked > 20
+
+
+def test_the_sql_prefilter_over_a_range_keeps_everyone_bookable_on_some_day_of_it():
+    """What the availability engine loads: never a therapist missing who could take a job on
+    one of the days."""
+    modalities, days, everyone = random_roster()
+    kept = 0
+    for modality in modalities:
+        prefiltered = set(
+            Therapist.objects.bookable_between(
+                days[0], days[-1], modality_id=modality.id
+            ).values_list("pk", flat=True)
+        )
+        for therapist in everyone:
+            if any(
+                therapist_is_bookable(
+                    therapist, on=day, modality_id=modality.id, zip_code=therapist.home_zip
+                )
+                for day in days
+            ):
+                kept += 1
+                assert therapist.pk in prefiltered, therapist.pk
+    assert kept > 20
