@@ -1,4 +1,4 @@
-"""Reads for the public directory."""
+"""Reads: the public directory and the credentials staff must renew."""
 
 from datetime import date
 
@@ -21,3 +21,13 @@ def therapist_list_public(*, day: date) -> QuerySet[Therapist]:
 def therapist_get_public(*, slug: str, day: date) -> Therapist:
     """One therapist from the directory, or 404 when unknown or not bookable on ``day``."""
     return get_object_or_404(therapist_list_public(day=day), slug=slug)
+
+
+def credential_expiry_list(*, day: date, within_days: int) -> QuerySet[Therapist]:
+    """Working therapists (active or paused) whose licence, insurance or background check has
+    expired by ``day`` or expires within ``within_days`` of it, by name."""
+    return (
+        Therapist.objects.filter(status__in=[Therapist.Status.ACTIVE, Therapist.Status.PAUSED])
+        .credentials_need_attention(day, within_days=within_days)
+        .order_by("last_name", "first_name")
+    )
