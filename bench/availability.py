@@ -106,16 +106,7 @@ def build(therapist_count: int, days: int, first_day: date) -> Service:
                 appointments.append((booking, therapist))
     Booking.objects.bulk_create(bookings, batch_size=2000)
     Appointment.objects.bulk_create(
-        (
-            Appointment(
-                booking=booking,
-                therapist=therapist,
-                starts_at=booking.starts_at,
-                ends_at=booking.ends_at,
-                zip_code=booking.zip_code,
-            )
-            for booking, therapist in appointments
-        ),
+        (Appointment.for_booking(booking, therapist) for booking, therapist in appointments),
         batch_size=2000,
     )
     return service

@@ -259,6 +259,17 @@ class Appointment(models.Model):
     def get_absolute_url(self):
         return reverse("booking:job", kwargs={"token": self.job_token})
 
+    @classmethod
+    def for_booking(cls, booking: Booking, therapist: Therapist) -> "Appointment":
+        """An unsaved appointment for ``therapist`` at the booking's time and place."""
+        return cls(
+            booking=booking,
+            therapist=therapist,
+            starts_at=booking.starts_at,
+            ends_at=booking.ends_at,
+            zip_code=booking.zip_code,
+        )
+
 
 class Notification(models.Model):
     """One email to send: the outbox row written in the same transaction as the change that

@@ -97,19 +97,6 @@ def _booking_build(*, service: Service, minutes: int, starts_at, now, details) -
     )
 
 
-def _appointments_for(booking: Booking, therapists: list[Therapist]) -> list[Appointment]:
-    return [
-        Appointment(
-            booking=booking,
-            therapist=therapist,
-            starts_at=booking.starts_at,
-            ends_at=booking.ends_at,
-            zip_code=booking.zip_code,
-        )
-        for therapist in therapists
-    ]
-
-
 def booking_create(
     *,
     service: Service,
@@ -141,7 +128,8 @@ def booking_create(
         therapists = therapists_assign(request)
         booking.save()
         appointments_save(
-            _appointments_for(booking, therapists), on_overlap=lambda: slot_taken(request)
+            [Appointment.for_booking(booking, t) for t in therapists],
+            on_overlap=lambda: slot_taken(request),
         )
         booking_change_notify(booking=booking, change=Change.CREATED)
     return booking
@@ -162,7 +150,7 @@ def _appointments_moved(
             appointment.is_active = False
         changed.append(appointment)
     staying = {appointment.therapist_id for appointment in current}
-    changed += _appointments_for(booking, [t for t in therapists if t.pk not in staying])
+    changed += [Appointment.for_booking(booking, t) for t in therapists if t.pk not in staying]
     return sorted(changed, key=lambda appointment: appointment.is_active)
 
 
@@ -273,13 +261,7 @@ def booking_reassign(*, appointment: Appointment, therapist: Therapist) -> Appoi
         # A new row, so the new therapist gets a job link of their own and the previous
         # therapist's link stops showing the client's details.
         appointment.is_active = False
-        replacement = Appointment(
-            booking=booking,
-            therapist=therapist,
-            starts_at=appointment.starts_at,
-            ends_at=appointment.ends_at,
-            zip_code=appointment.zip_code,
-        )
+        replacement = Appointment.for_booking(booking, therapist)
         appointments_save(
             [appointment, replacement],
             on_overlap=lambda: ValidationError(f"{therapist} was just booked at that time."),
