@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from therapists.models import Modality, Therapist
-from therapists.validators import validate_phone, validate_zip_code
+from therapists.validators import validate_phone, validate_us_state, validate_zip_code
 
 # No 0/O, 1/I/L, 5/S or 2/Z: a reference read over the phone is never misheard.
 REFERENCE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
@@ -165,7 +165,7 @@ class Booking(models.Model):
     address_line1 = models.CharField(max_length=200)
     address_line2 = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=80)
-    state = models.CharField(max_length=2, default="GA")
+    state = models.CharField(max_length=2, default="GA", validators=[validate_us_state])
     zip_code = models.CharField(max_length=5, validators=[validate_zip_code])
     access_notes = models.TextField(blank=True, help_text="Parking, stairs, pets, gate codes.")
     gender_preference = models.CharField(

@@ -28,3 +28,73 @@ def validate_zip_code(value: str) -> None:
         raise ValidationError("Enter a 5-digit zip code, like 30309.", code="invalid_zip")
     if not is_known_zip(value):
         raise ValidationError(f"We don't recognise the zip code {value}.", code="unknown_zip")
+
+
+# USPS codes of the states, DC and the territories with their own zip codes.
+US_STATES = frozenset(
+    [
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "DC",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+        "PR",
+        "VI",
+        "GU",
+        "AS",
+        "MP",
+    ]
+)
+
+
+def validate_us_state(value: str) -> None:
+    if value not in US_STATES:
+        raise ValidationError(
+            "Enter the two-letter code of a US state, like GA.", code="invalid_state"
+        )
