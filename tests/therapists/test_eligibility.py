@@ -9,7 +9,9 @@ from therapists.eligibility import therapist_is_bookable
 from therapists.geo import distance_miles
 from therapists.models import Therapist
 
-pytestmark = pytest.mark.django_db
+# Therapists are built on the day checked, so their credentials run from years before it to
+# years after, whatever day the suite runs on.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("june_15_noon")]
 
 DAY = date(2026, 6, 15)
 
