@@ -2,16 +2,18 @@
 
 With nothing set the site runs on the embedded default: DEBUG on, SQLite under
 ``var/``, Celery tasks inline, email printed to the console. Production sets
-``DJANGO_DEBUG=0``, ``DJANGO_SECRET_KEY``, ``DATABASE_URL``, ``CELERY_BROKER_URL``
-and the rest listed in the README.
+``DJANGO_DEBUG=0``, ``DJANGO_SECRET_KEY``, ``SITE_URL``, ``DATABASE_URL``,
+``CELERY_BROKER_URL`` and the rest listed in the README.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from booking.rate_format import parse_rate
@@ -67,6 +69,73 @@ def _phone(name: str, default: str) -> str:
     return value
 
 
+def _site_url(*, production: bool, plain_http: bool) -> str:
+    """The absolute base of every link that leaves the site (emails, calendar invites, feeds,
+    the sitemap, canonical links): a scheme and a host, nothing after. Production must set it,
+    on https; on http only where ``DJANGO_SECURE_SSL_REDIRECT=0`` says the site is served over
+    plain HTTP (the local compose file)."""
+    value = env.str("SITE_URL", default="").strip().rstrip("/")
+    if not value:
+        if production:
+            raise ImproperlyConfigured(
+                "SITE_URL must be set when DJANGO_DEBUG=0, e.g. https://spatheory.com"
+            )
+        return "http://127.0.0.1:8000"
+    origin = re.fullmatch(r"(https?)://[A-Za-z0-9.-]+(:[0-9]{1,5})?", value)
+    if not origin:
+        raise ImproperlyConfigured(
+            f"SITE_URL must be a scheme and host like https://spatheory.com, not {value!r}"
+        )
+    if production and origin[1] != "https" and not plain_http:
+        raise ImproperlyConfigured(
+            "SITE_URL must start with https:// when DJANGO_DEBUG=0 (http:// only with "
+            f"DJANGO_SECURE_SSL_REDIRECT=0), not {value!r}"
+        )
+    return value
+
+
+# An origin a Content-Security-Policy directive may add: https (a host may start with *.), or
+# plain http on this machine for a local test server.
+CSP_ORIGIN = re.compile(
+    r"https://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]+)?|http://(127\.0\.0\.1|localhost)(:[0-9]+)?"
+)
+
+
+def _csp_origins(name: str) -> list[str]:
+    """A comma-separated list of origins for one CSP directive. Anything else (a keyword such as
+    'unsafe-inline', a path, a stray ";") stops the process."""
+    origins = [origin.strip() for origin in env.str(name, default="").split(",") if origin.strip()]
+    for origin in origins:
+        if not CSP_ORIGIN.fullmatch(origin):
+            raise ImproperlyConfigured(
+                f"{name} must list origins like https://js.example.com, not {origin!r}"
+            )
+    return origins
+
+
+def _media_url() -> str:
+    """Where uploaded photos and images are linked from. Django serves them only in debug, at
+    the default path; production names the web server that serves MEDIA_ROOT (the compose
+    file's ``media`` service), on https or, for a local run, plain http on this machine."""
+    value = env.str("MEDIA_URL", default="").strip() or "media/"
+    parts = urlsplit(value)
+    on_its_own_host = bool(parts.scheme or parts.netloc)
+    if not value.endswith("/") or (
+        on_its_own_host and not CSP_ORIGIN.fullmatch(f"{parts.scheme}://{parts.netloc}")
+    ):
+        raise ImproperlyConfigured(
+            "MEDIA_URL must be a path or an https:// address ending in a slash, like "
+            f"https://media.spatheory.com/media/, not {value!r}"
+        )
+    return value
+
+
+def _origin(url: str) -> list[str]:
+    """The scheme and host of an absolute URL, for a CSP directive; none for a path."""
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.netloc else []
+
+
 def _database(url: str) -> dict:
     scheme = urlsplit(url).scheme
     if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
@@ -102,7 +171,6 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The number clients call, on every page that gives one.
 BUSINESS_PHONE = _phone("BUSINESS_PHONE", "(404) 555-0199")
 
@@ -119,22 +187,32 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "spatheory",
     "therapists",
     "booking",
     "blog",
+    "staff",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "spatheory.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "staff.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "spatheory.urls"
@@ -143,7 +221,8 @@ WSGI_APPLICATION = "spatheory.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Searched before the apps, so spatheory/templates/admin/ extends the admin's own.
+        "DIRS": [BASE_DIR / "spatheory" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -177,6 +256,12 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -191,7 +276,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-MEDIA_URL = "media/"
+MEDIA_URL = _media_url()
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -219,6 +304,7 @@ STAFF_ALERT_EMAIL = env.str("STAFF_ALERT_EMAIL", default="bookings@spatheory.com
 # Security. Production values are the defaults whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = _env(env.bool, "DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SITE_URL = _site_url(production=not DEBUG, plain_http=not SECURE_SSL_REDIRECT)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = _env(env.int, "DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -231,6 +317,75 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 # Number of proxies in front of the app whose X-Forwarded-For entries are trusted.
 TRUSTED_PROXY_COUNT = _env(env.int, "TRUSTED_PROXY_COUNT", 0)
+# Content-Security-Policy (django-csp): everything from this site only, nothing inline and no
+# eval; Bootstrap draws its form-control icons from data: URIs. A third party a feature needs (a
+# payment provider's script, API and frames) is added through the CSP_EXTRA_* lists.
+CSP_EXTRA_SCRIPT_SRC = _csp_origins("CSP_EXTRA_SCRIPT_SRC")
+CSP_EXTRA_CONNECT_SRC = _csp_origins("CSP_EXTRA_CONNECT_SRC")
+CSP_EXTRA_FRAME_SRC = _csp_origins("CSP_EXTRA_FRAME_SRC")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, *CSP_EXTRA_SCRIPT_SRC],
+        "style-src": [SELF],
+        # The one inline style allowed, by its hash: django-simple-history's history page (a
+        # therapist's History in admin) writes style="border-top: 0".
+        "style-src-attr": [
+            "'unsafe-hashes'",
+            "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='",
+        ],
+        "img-src": [SELF, "data:", *_origin(MEDIA_URL)],
+        "connect-src": [SELF, *CSP_EXTRA_CONNECT_SRC],
+        "frame-src": [SELF, *CSP_EXTRA_FRAME_SRC],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+# Permissions-Policy (spatheory.middleware): the browser features no page here uses, denied to
+# the site and anything it embeds. A feature a page comes to need gets its allow-list, e.g.
+# "payment": ["self", '"https://pay.example.com"'].
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
+# Staff sign-in. After STAFF_LOGIN_FAILURE_LIMIT wrong passwords in a row for one username
+# from one address (the client IP as booking.ratelimit sees it) that pair is locked out for
+# STAFF_LOGIN_COOLOFF_MINUTES; every try meanwhile restarts the wait. Staff without a verified
+# authenticator app reach no admin page while STAFF_REQUIRE_TWO_FACTOR is on.
+STAFF_LOGIN_FAILURE_LIMIT = _env(env.int, "STAFF_LOGIN_FAILURE_LIMIT", 10)
+STAFF_LOGIN_COOLOFF_MINUTES = _env(env.int, "STAFF_LOGIN_COOLOFF_MINUTES", 15)
+if STAFF_LOGIN_FAILURE_LIMIT < 1 or STAFF_LOGIN_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "STAFF_LOGIN_FAILURE_LIMIT and STAFF_LOGIN_COOLOFF_MINUTES must be 1 or more"
+    )
+STAFF_REQUIRE_TWO_FACTOR = _env(env.bool, "STAFF_REQUIRE_TWO_FACTOR", not DEBUG)
+AXES_FAILURE_LIMIT = STAFF_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=STAFF_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "booking.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "staff.views.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "Spa Theory"
+# The TOTP devices' admin shows no secret keys once created.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Celery. Without a broker the tasks run inline, so the embedded default needs no Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -268,6 +423,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "booking.tasks.credential_expiry_digest_send",
         "schedule": crontab(hour=7, minute=0),
     },
+    "bookings-anonymise": {
+        "task": "booking.tasks.bookings_anonymise",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # Business rules.
@@ -281,19 +440,58 @@ BOOKING_RATE_LIMIT = _rate("BOOKING_RATE_LIMIT", "20/h")
 # "Lost your link?" requests per client IP, in the same format.
 BOOKING_LOST_LINK_RATE_LIMIT = _rate("BOOKING_LOST_LINK_RATE_LIMIT", "5/h")
 CREDENTIAL_WARNING_DAYS = _env(env.int, "CREDENTIAL_WARNING_DAYS", 30)
+# The therapist's job page shows the client's personal details only from this long before the
+# appointment (the evening before, to plan the route and read the health notes) until this
+# long after it ends (to finish up), then never again.
+JOB_DETAILS_VISIBLE_HOURS_BEFORE = _env(env.int, "JOB_DETAILS_VISIBLE_HOURS_BEFORE", 24)
+JOB_DETAILS_VISIBLE_HOURS_AFTER = _env(env.int, "JOB_DETAILS_VISIBLE_HOURS_AFTER", 2)
 
-# Notification outbox: attempts per message, the backoff cap (kept under the sweep's one
-# minute so a waiting retry is never swept early), and when a claimed row counts as abandoned.
-NOTIFICATION_MAX_ATTEMPTS = _env(env.int, "NOTIFICATION_MAX_ATTEMPTS", 5)
-NOTIFICATION_RETRY_MAX_SECONDS = _env(env.int, "NOTIFICATION_RETRY_MAX_SECONDS", 50)
+# Client personal details are removed from bookings that ended this many months ago (0: never).
+BOOKING_RETENTION_MONTHS = _env(env.int, "BOOKING_RETENTION_MONTHS", 24)
+
+# Notification outbox: a message the mail server refuses for now is tried again after 2, 4, 8 ...
+# seconds, the wait capped at NOTIFICATION_RETRY_MAX_SECONDS, until NOTIFICATION_RETRY_WINDOW_HOURS
+# after it was written, when it is marked failed and staff are alerted. Then when a claimed row
+# counts as abandoned, and the most rows one sweep publishes.
+NOTIFICATION_RETRY_MAX_SECONDS = _env(env.int, "NOTIFICATION_RETRY_MAX_SECONDS", 6 * 60 * 60)
+NOTIFICATION_RETRY_WINDOW_HOURS = _env(env.int, "NOTIFICATION_RETRY_WINDOW_HOURS", 24)
+if NOTIFICATION_RETRY_MAX_SECONDS < 1 or NOTIFICATION_RETRY_WINDOW_HOURS < 1:
+    raise ImproperlyConfigured(
+        "NOTIFICATION_RETRY_MAX_SECONDS and NOTIFICATION_RETRY_WINDOW_HOURS must be 1 or more"
+    )
 NOTIFICATION_STALE_SENDING_MINUTES = _env(env.int, "NOTIFICATION_STALE_SENDING_MINUTES", 5)
 NOTIFICATION_SWEEP_BATCH = _env(env.int, "NOTIFICATION_SWEEP_BATCH", 1000)
 
+# Every handler redacts booking and job tokens (spatheory/logging.py). Django's own handlers are
+# replaced: its request warnings reach the console here, runserver's lines their own handler.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_tokens": {"()": "spatheory.logging.RedactTokens"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_tokens"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

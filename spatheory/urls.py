@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from blog.sitemaps import sitemaps
 from booking.api import api as booking_api
+from booking.api import unknown_api_path
 
 from . import views
 
@@ -19,10 +20,12 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path("admin/two-factor/", include("staff.urls")),
     path("admin/", admin.site.urls),
     path("therapists/", include("therapists.urls")),
     path("blog/", include("blog.urls")),
     path("api/", booking_api.urls),
+    re_path(r"^api/", unknown_api_path),
     path("", include("booking.urls")),
 ]
 

@@ -31,6 +31,20 @@ def _isolated_cache(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _two_factor_off(settings):
+    """Admin tests sign staff in with ``force_login``, a password's worth of trust, whatever
+    DJANGO_DEBUG the suite runs under; tests/test_staff_login.py turns the second factor on."""
+    settings.STAFF_REQUIRE_TWO_FACTOR = False
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploads land in a folder of the test's own, never in var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture(scope="session")
 def celery_test_queue(worker_id):
     """A queue of this test process's own, so parallel processes sharing the test broker never

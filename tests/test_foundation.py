@@ -1,7 +1,10 @@
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -20,7 +23,9 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean_env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_", "CACHE_", "EMAIL_"))
+        if not key.startswith(
+            ("DJANGO_", "DATABASE_", "CELERY_", "CACHE_", "EMAIL_", "SITE_URL", "CSP_")
+        )
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -186,6 +191,7 @@ def test_production_settings_pass_check_deploy():
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
         DJANGO_ALLOWED_HOSTS="spatheory.com",
+        SITE_URL="https://spatheory.com",
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
     )
 
@@ -204,6 +210,33 @@ def test_production_settings_pass_check_deploy():
         ({"DJANGO_SECURE_COOKIES": "sometimes"}, "DJANGO_SECURE_COOKIES"),
         ({"BOOKING_RATE_LIMIT": "lots"}, "BOOKING_RATE_LIMIT"),
         ({"BUSINESS_PHONE": "call us"}, "BUSINESS_PHONE"),
+        ({"MEDIA_URL": "https://media.spatheory.com/media"}, "MEDIA_URL"),
+        ({"MEDIA_URL": "http://media.spatheory.com/media/"}, "MEDIA_URL"),
+        ({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "set"}, "SITE_URL"),
+        (
+            {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "set", "SITE_URL": "http://spatheory.com"},
+            "SITE_URL",
+        ),
+        (
+            {
+                "DJANGO_DEBUG": "0",
+                "DJANGO_SECRET_KEY": "set",
+                "DJANGO_SECURE_SSL_REDIRECT": "1",
+                "SITE_URL": "http://spatheory.com",
+            },
+            "SITE_URL",
+        ),
+        ({"SITE_URL": "spatheory.com"}, "SITE_URL"),
+        ({"SITE_URL": "https://spatheory.com/booking"}, "SITE_URL"),
+        (
+            {"CSP_EXTRA_SCRIPT_SRC": "https://js.example.com,'unsafe-inline'"},
+            "CSP_EXTRA_SCRIPT_SRC",
+        ),
+        (
+            {"CSP_EXTRA_CONNECT_SRC": "https://api.example.com; script-src *"},
+            "CSP_EXTRA_CONNECT_SRC",
+        ),
+        ({"CSP_EXTRA_FRAME_SRC": "http://frames.example.com"}, "CSP_EXTRA_FRAME_SRC"),
     ],
 )
 def test_bad_configuration_fails_at_start_with_one_line_naming_the_variable(env, variable):
@@ -232,6 +265,66 @@ def test_yes_no_and_numbers_are_read_from_the_environment_and_empty_means_the_de
     assert result.stdout.split() == ["True", "False", "45", "0"]
 
 
+PRINT_SITE_URL = "from django.conf import settings as s; print(s.SITE_URL)"
+
+
+def test_production_links_use_the_https_site_url_it_is_given():
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        PRINT_SITE_URL,
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="set",
+        SITE_URL="https://spatheory.com/",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["https://spatheory.com"]
+
+
+def test_the_compose_file_and_the_image_build_start_with_the_site_url_they_give():
+    """Compose serves DEBUG=0 over plain HTTP on 127.0.0.1, so its SITE_URL may be http://
+    because it turns the HTTPS redirect off; the image's collectstatic step starts the settings
+    with DEBUG=0 too."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    web = {
+        key: re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value))  # compose's ${NAME:-default}
+        for key, value in compose["services"]["web"]["environment"].items()
+        if key.startswith(("DJANGO_", "SITE_URL"))
+    }
+    collectstatic = next(
+        line for line in (ROOT / "Dockerfile").read_text().split("RUN ") if "collectstatic" in line
+    )
+    build = dict(re.findall(r"\b([A-Z_]+)=(\S+)", collectstatic.split("python manage.py")[0]))
+
+    for env in (web, build):
+        result = manage("shell", "--no-imports", "-c", PRINT_SITE_URL, **env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == env["SITE_URL"]
+    assert web["SITE_URL"] == "http://127.0.0.1:8000"
+
+
+def test_third_party_origins_are_added_to_the_policy_from_the_environment():
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps(s.CONTENT_SECURITY_POLICY['DIRECTIVES']))",
+        CSP_EXTRA_SCRIPT_SRC="https://js.example.com, https://*.js.example.com",
+        CSP_EXTRA_CONNECT_SRC="https://api.example.com",
+        CSP_EXTRA_FRAME_SRC="https://js.example.com",
+    )
+
+    assert result.returncode == 0, result.stderr
+    policy = json.loads(result.stdout)
+    assert policy["script-src"] == ["'self'", "https://js.example.com", "https://*.js.example.com"]
+    assert policy["connect-src"] == ["'self'", "https://api.example.com"]
+    assert policy["frame-src"] == ["'self'", "https://js.example.com"]
+    assert policy["style-src"] == ["'self'"]
+
+
 def test_a_buffer_the_database_constraint_does_not_keep_stops_the_process_at_start():
     result = manage("check", BOOKING_MIN_BUFFER_MINUTES="20")
 
@@ -244,7 +337,7 @@ def test_compose_file_runs_the_production_shape():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
 
-    assert {"web", "worker", "beat", "db", "redis", "mail"} <= services.keys()
+    assert {"web", "worker", "beat", "db", "redis", "mail", "media"} <= services.keys()
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
     for name in ("web", "worker", "beat"):
         depends = services[name]["depends_on"]
@@ -260,6 +353,63 @@ def test_compose_file_runs_the_production_shape():
     assert "celery -A spatheory worker" in services["worker"]["command"]
     assert "celery -A spatheory beat" in services["beat"]["command"]
     assert (ROOT / "Dockerfile").exists()
+
+
+def test_compose_serves_uploads_from_the_volume_web_writes_them_to():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    web, media = compose["services"]["web"], compose["services"]["media"]
+    mounts = {
+        target: (source, mode)
+        for source, target, mode in (volume.split(":") for volume in media["volumes"])
+    }
+    config_file, config_mode = mounts["/etc/nginx/conf.d/default.conf"]
+    served = (ROOT / config_file).read_text()
+    media_url = urlsplit(web["environment"]["MEDIA_URL"])
+
+    # web writes uploads to MEDIA_ROOT (var/media under the image's /app) on the media volume;
+    assert "media" in compose["volumes"]
+    assert "media:/app/var/media" in web["volumes"]
+    # the media service serves that volume, read-only, with the config kept beside the app;
+    assert media["image"].startswith("nginx:")
+    assert mounts["/srv/media"] == ("media", "ro")
+    assert config_mode == "ro"
+    assert f"location {media_url.path} {{" in served
+    assert "alias /srv/media/;" in served
+    assert 'add_header X-Content-Type-Options "nosniff" always;' in served
+    # and pages link uploads at the port it is published on.
+    assert (media_url.scheme, media_url.hostname) == ("http", "127.0.0.1")
+    assert f"{media_url.port}:80" in media["ports"]
+
+
+def compose_environment(service: str) -> dict[str, str]:
+    """A compose service's environment as compose passes it with nothing set on the host, where
+    ``${NAME:-default}`` reads as its default."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return {
+        name: re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value))
+        for name, value in compose["services"][service]["environment"].items()
+    }
+
+
+def test_compose_settings_link_uploads_at_the_media_service():
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; from django.core.files.storage import "
+        "default_storage; print(s.DEBUG, default_storage.url('therapists/maya.jpg'), "
+        "*s.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src'])",
+        **compose_environment("web"),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False",
+        "http://127.0.0.1:8001/media/therapists/maya.jpg",
+        "'self'",
+        "data:",
+        "http://127.0.0.1:8001",
+    ]
 
 
 def test_requirements_pin_exact_versions():

@@ -373,7 +373,7 @@ def test_phone_booking_of_a_taken_time_offers_alternatives(admin_client, swedish
     assert Booking.objects.count() == 1
 
 
-def test_front_desk_runs_the_day_and_vetting_only_watches_it(client, staff_in, booking):
+def test_front_desk_runs_the_day_and_vetting_stays_out_of_it(client, staff_in, booking):
     client.force_login(staff_in("Front desk"))
     for url in (
         "/admin/booking/booking/",
@@ -385,5 +385,5 @@ def test_front_desk_runs_the_day_and_vetting_only_watches_it(client, staff_in, b
         assert client.get(url).status_code == 200, url
 
     client.force_login(staff_in("Vetting"))
-    assert client.get("/admin/booking/booking/schedule/").status_code == 200
+    assert client.get("/admin/booking/booking/schedule/").status_code == 403
     assert client.get("/admin/booking/booking/book-by-phone/").status_code == 403
