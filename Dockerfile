@@ -7,9 +7,10 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only SITE_URL=https://collectstatic.invalid \
+    python manage.py collectstatic --noinput \
     && useradd --create-home spatheory && mkdir -p /app/var/media && chown -R spatheory /app/var
 USER spatheory
 
 EXPOSE 8000
-CMD ["gunicorn", "spatheory.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "spatheory.wsgi"]

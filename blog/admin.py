@@ -45,6 +45,9 @@ class ArticleAdmin(admin.ModelAdmin):
         ("Publishing", {"fields": ["status", "published_at", "updated_at"]}),
     ]
 
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
 
@@ -65,9 +68,7 @@ class ArticleAdmin(admin.ModelAdmin):
         if not obj.body_html:
             return "Save the article to see it here as readers will."
         # body_html is sanitized when it is rendered on save, so it is safe to show as is.
-        return format_html(
-            '<div class="article-preview" style="max-width:70ch">{}</div>', mark_safe(obj.body_html)
-        )
+        return format_html('<div class="article-preview">{}</div>', mark_safe(obj.body_html))
 
     @admin.action(description="Publish now")
     def publish_now(self, request, queryset):

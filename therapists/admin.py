@@ -1,7 +1,10 @@
+import copy
+
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.forms.models import BaseInlineFormSet
+from django.forms.models import BaseInlineFormSet, construct_instance
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -9,7 +12,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .credentials import CREDENTIALS, Credential
 from .models import CREDENTIAL_FIELDS, Modality, Therapist, TimeOff, WorkingHours
-from .services import therapist_activate, therapist_offboard, therapist_pause
+from .services import (
+    therapist_activate,
+    therapist_activation_validate,
+    therapist_offboard,
+    therapist_pause,
+    therapist_vetting_record,
+)
 from .validators import phone_to_e164
 
 
@@ -72,6 +81,33 @@ def _credential_fieldset(credential: Credential) -> tuple[str, dict]:
     return capfirst(credential.name), {"fields": [*lines, (credential.starts, credential.expires)]}
 
 
+class TherapistAdminForm(forms.ModelForm):
+    """The add and change forms: saving the status Active passes the rule the Activate action
+    applies, and a refusal gives its message next to the status field."""
+
+    # What the rule reads: the name its message gives, and the credentials.
+    ACTIVATION_FIELDS = [
+        "display_name",
+        *(field for credential in CREDENTIALS for field in credential.fields),
+    ]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("status") != Therapist.Status.ACTIVE:
+            return cleaned_data
+        if any(name in self.errors for name in self.ACTIVATION_FIELDS):
+            return cleaned_data  # judged once those fields are put right
+        # The therapist as this form would save them; the instance itself is left alone.
+        candidate = construct_instance(
+            self, copy.copy(self.instance), fields=self.ACTIVATION_FIELDS
+        )
+        try:
+            therapist_activation_validate(therapist=candidate, status_before=self.instance.status)
+        except ValidationError as error:
+            self.add_error("status", error)
+        return cleaned_data
+
+
 class CredentialExpiryFilter(admin.SimpleListFilter):
     title = "credentials"
     parameter_name = "credentials"
@@ -99,6 +135,7 @@ class CredentialExpiryFilter(admin.SimpleListFilter):
 
 @admin.register(Therapist)
 class TherapistAdmin(SimpleHistoryAdmin):
+    form = TherapistAdminForm
     list_display = ["display_name", "status", "modality_list", "credential_expiry"]
     list_filter = ["status", "modalities", CredentialExpiryFilter]
     search_fields = [
@@ -134,8 +171,16 @@ class TherapistAdmin(SimpleHistoryAdmin):
         *(_credential_fieldset(credential) for credential in CREDENTIALS),
     ]
 
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("modalities")
+
+    def save_model(self, request, obj, form, change):
+        if "status" in form.changed_data and obj.status == Therapist.Status.ACTIVE:
+            therapist_vetting_record(therapist=obj, by=request.user)
+        super().save_model(request, obj, form, change)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -203,4 +248,4 @@ class TherapistAdmin(SimpleHistoryAdmin):
 
 
 def _warning(text):
-    return format_html('<strong style="color: #ba2121">⚠ {}</strong>', text)
+    return format_html('<strong class="admin-warning">⚠ {}</strong>', text)
