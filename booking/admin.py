@@ -200,6 +200,7 @@ class BookingAdmin(admin.ModelAdmin):
                     "cancelled_at",
                     "completed_at",
                     "no_show_at",
+                    "anonymised_at",
                 ],
                 "classes": ["collapse"],
             },
@@ -208,6 +209,9 @@ class BookingAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
+        if obj is not None and obj.anonymised_at:
+            # Past the retention period: nobody types a client's details back in.
+            return fields
         return [name for name in fields if name not in BOOKING_EDITABLE_FIELDS]
 
     def get_queryset(self, request):
@@ -411,9 +415,10 @@ class NotificationAdmin(admin.ModelAdmin):
         "attempts",
         "last_error_short",
         "created_at",
+        "next_try",
         "sent_at",
     ]
-    list_filter = ["status", "kind"]
+    list_filter = ["status", "kind", "failed_at"]
     search_fields = ["recipient", "booking__reference"]
     list_select_related = ["booking"]
     date_hierarchy = "created_at"
@@ -427,8 +432,10 @@ class NotificationAdmin(admin.ModelAdmin):
         "attempts",
         "last_error",
         "created_at",
+        "next_attempt_at",
         "claimed_at",
         "sent_at",
+        "failed_at",
     ]
     readonly_fields = fields
 
@@ -445,6 +452,10 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description="last error")
     def last_error_short(self, obj):
         return obj.last_error[:80]
+
+    @admin.display(description="next try", ordering="next_attempt_at")
+    def next_try(self, obj):
+        return local_when(obj.next_attempt_at) if obj.status == Notification.Status.PENDING else "—"
 
     @admin.action(description="Retry sending the selected failed messages")
     def retry(self, request, queryset):

@@ -1,10 +1,18 @@
-"""Celery tasks: each takes ids, never model instances, and calls ``booking.notifications``."""
+"""Celery tasks: each takes ids, never model instances, and calls ``booking.notifications`` or
+``booking.retention``."""
 
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 from django.db import close_old_connections
 
+from . import retention
 from .notifications import delivery, outbox
+
+# A countdown retry is only the fast path for short waits: the schedule is the row's
+# ``next_attempt_at``, which the sweep publishes once due, so a restarted worker loses nothing.
+# Longer countdowns would also sit unacknowledged in a worker past the broker's visibility
+# timeout (an hour on Redis) and come back as duplicates.
+FAST_RETRY_MAX_SECONDS = 5 * 60
 
 
 @task_prerun.connect
@@ -19,13 +27,12 @@ def _recycle_database_connections(task=None, **kwargs):
 @shared_task(bind=True, acks_late=True, max_retries=None, ignore_result=True)
 def notification_send(self, notification_id: int) -> str:
     outcome = delivery.notification_send_now(notification_id=notification_id)
-    if outcome.retry_in is None:
-        return outcome.status
-    if self.request.is_eager:
-        # Inline (no broker): there is no worker to come back later, so try again now, up to
-        # the attempt limit, rather than hold the caller up with backoff.
-        while outcome.retry_in is not None:
-            outcome = delivery.notification_send_now(notification_id=notification_id)
+    # Inline (no broker) nothing waits either: the row keeps its next try for the sweep.
+    if (
+        outcome.retry_in is None
+        or outcome.retry_in > FAST_RETRY_MAX_SECONDS
+        or self.request.is_eager
+    ):
         return outcome.status
     raise self.retry(countdown=outcome.retry_in)
 
@@ -43,3 +50,8 @@ def reminders_send() -> int:
 @shared_task(ignore_result=True)
 def credential_expiry_digest_send() -> bool:
     return outbox.credential_digest_queue() is not None
+
+
+@shared_task(ignore_result=True)
+def bookings_anonymise() -> int:
+    return retention.booking_anonymise_ended()

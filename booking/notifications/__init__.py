@@ -3,7 +3,8 @@
 - ``messages``: what each kind means (audience, subject, templates, invite) and rendering.
 - ``recipients``: who hears about a booking change, with which kind.
 - ``outbox``: rows written in the changing transaction, published to Celery after commit,
-  swept, retried; the beat jobs that queue reminders and the staff digest.
+  swept, retried over hours; the beat jobs that queue reminders, the staff digest and the
+  alert about messages that failed for good.
 - ``delivery``: claiming and sending one row, exactly once on every path but one.
 
 The one gap: a worker dying after the mail server accepted a message and before the row is

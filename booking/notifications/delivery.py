@@ -1,16 +1,21 @@
 """Sending one outbox row: claim it, render it, hand it to the mail server, record the outcome.
 
-A row is claimed with a conditional UPDATE (pending -> sending), so a redelivered or duplicated
-task, or two workers racing, find nothing to claim and send nothing. Transient mail-server
-errors put the row back to pending with a backoff for the task to retry; permanent ones, and
-the last attempt, mark it failed for staff to see and retry.
+A row is claimed with a conditional UPDATE (pending and due -> sending), so a redelivered or
+duplicated task, or two workers racing, find nothing to claim and send nothing. A transient
+mail-server error puts the row back to pending with its next try stored on it
+(``next_attempt_at``): the backoff doubles from 2 seconds up to
+``NOTIFICATION_RETRY_MAX_SECONDS``, and the tries go on until ``NOTIFICATION_RETRY_WINDOW_HOURS``
+after the row was written, the last one at the end of that window. Permanent errors, and a
+transient one once the window has closed, mark the row failed for staff to see and retry.
 """
 
 import logging
+import math
 import smtplib
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -51,8 +56,24 @@ def _is_transient(exc: Exception) -> bool:
 
 
 def _backoff(attempts: int) -> int:
-    return min(2**attempts, settings.NOTIFICATION_RETRY_MAX_SECONDS)
+    """Seconds to wait after the ``attempts``-th failed try: 2, 4, 8 ... up to the cap."""
+    return min(2 ** min(attempts, 32), settings.NOTIFICATION_RETRY_MAX_SECONDS)
 
+
+def _retry_at(notification: Notification, now: datetime) -> datetime | None:
+    """When to try again after a transient failure: after the backoff, but no later than the
+    end of the row's retry window, so one last try falls on it; None once it has passed."""
+    window_ends = notification.created_at + timedelta(
+        hours=settings.NOTIFICATION_RETRY_WINDOW_HOURS
+    )
+    if now >= window_ends:
+        return None
+    return min(now + timedelta(seconds=_backoff(notification.attempts)), window_ends)
+
+
+# A worker's clock may run a little behind the clock of the web process that wrote a row: it
+# claims a row this much before its next try, so a new row is never left for the sweep.
+CLOCK_TOLERANCE = timedelta(seconds=1)
 
 # One mail server connection per worker thread, reused while used in the last 20 seconds: a
 # new one per message costs a TCP handshake and EHLO (and TLS in production) every time.
@@ -98,11 +119,11 @@ def _mail_send(message) -> None:
 
 def notification_send_now(*, notification_id: int) -> SendOutcome:
     """Claim, render and send one notification. Safe to call any number of times for the
-    same row: only the call that claims it sends."""
+    same row: only the call that claims it sends, and only once its next try is due."""
     now = timezone.now()
-    claimed = Notification.objects.filter(pk=notification_id, status=Status.PENDING).update(
-        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
+    claimed = Notification.objects.filter(
+        pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now + CLOCK_TOLERANCE
+    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return SendOutcome(status="not_claimed")
     notification = Notification.objects.select_related(
@@ -114,7 +135,11 @@ def notification_send_now(*, notification_id: int) -> SendOutcome:
         message = notification_message(notification)
     except Exception as exc:
         logger.exception("Could not render notification %s", notification_id)
-        mine.update(status=Status.FAILED, last_error=f"Could not render: {exc!r}"[:2000])
+        mine.update(
+            status=Status.FAILED,
+            failed_at=timezone.now(),
+            last_error=f"Could not render: {exc!r}"[:2000],
+        )
         return SendOutcome(status=Status.FAILED)
     if message is None:
         mine.update(status=Status.SKIPPED, last_error="")
@@ -123,19 +148,35 @@ def notification_send_now(*, notification_id: int) -> SendOutcome:
     try:
         _mail_send(message)
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        attempts = notification.attempts
-        if _is_transient(exc) and attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
-            mine.update(status=Status.PENDING, last_error=error)
-            logger.warning(
-                "Notification %s: attempt %s failed: %s", notification_id, attempts, error
-            )
-            return SendOutcome(status=Status.PENDING, retry_in=_backoff(attempts))
-        mine.update(status=Status.FAILED, last_error=error)
-        logger.error(
-            "Notification %s failed after %s attempts: %s", notification_id, attempts, error
-        )
-        return SendOutcome(status=Status.FAILED)
+        return _attempt_failed(notification, exc)
 
     mine.update(status=Status.SENT, sent_at=timezone.now(), last_error="")
     return SendOutcome(status=Status.SENT)
+
+
+def _attempt_failed(notification: Notification, exc: Exception) -> SendOutcome:
+    """Put a claimed row back to pending with its next try, or mark it failed for good."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    now = timezone.now()
+    mine = Notification.objects.filter(pk=notification.pk, status=Status.SENDING)
+    retry_at = _retry_at(notification, now) if _is_transient(exc) else None
+    if retry_at is not None:
+        mine.update(status=Status.PENDING, last_error=error, next_attempt_at=retry_at)
+        logger.warning(
+            "Notification %s: attempt %s failed, next try at %s: %s",
+            notification.pk,
+            notification.attempts,
+            retry_at.isoformat(),
+            error,
+        )
+        return SendOutcome(
+            status=Status.PENDING, retry_in=max(1, math.ceil((retry_at - now).total_seconds()))
+        )
+    mine.update(status=Status.FAILED, last_error=error, failed_at=now)
+    logger.error(
+        "Notification %s failed after %s attempts: %s",
+        notification.pk,
+        notification.attempts,
+        error,
+    )
+    return SendOutcome(status=Status.FAILED)

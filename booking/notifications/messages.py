@@ -24,7 +24,11 @@ from therapists.selectors import credential_expiry_list
 from ..calendar import booking_ics
 from ..formatting import local_time, local_when
 from ..models import Booking, Notification
-from ..selectors import booking_list_upcoming
+from ..selectors import (
+    booking_list_upcoming,
+    notification_failure_alert_latest,
+    notification_failures_after,
+)
 
 Kind = Notification.Kind
 
@@ -36,6 +40,7 @@ class Audience(enum.Enum):
     # Messages about no single booking.
     LINKS = "links"
     DIGEST = "digest"
+    FAILURES = "failures"
 
 
 class Change(enum.StrEnum):
@@ -105,7 +110,15 @@ KINDS: dict[str, KindSpec] = {
         "credential_digest",
         lambda context: f"Therapist credentials to renew: {len(context['rows'])}",
     ),
+    Kind.NOTIFICATION_FAILURES: KindSpec(
+        Audience.FAILURES,
+        "notification_failures",
+        lambda context: f"Messages that could not be sent: {context['count']}",
+    ),
 }
+
+# The failures one staff alert lists; the count and the admin link cover the rest.
+FAILURES_LISTED = 20
 
 
 def kind_for(*, audience: Audience, change: Change) -> str | None:
@@ -205,12 +218,34 @@ def _digest_context(notification: Notification) -> dict | None:
     return {"rows": rows, "warning_days": warning_days, "today": today}
 
 
+def _failures_context(notification: Notification) -> dict | None:
+    previous = notification_failure_alert_latest(before=notification.created_at, sent=True)
+    failures = notification_failures_after(alert=previous).select_related("booking")
+    count = failures.count()
+    if not count:
+        return None
+    rows = [
+        {"notification": row, "when": local_when(row.failed_at)}
+        for row in failures[:FAILURES_LISTED]
+    ]
+    return {"rows": rows, "count": count, "more": count - len(rows), "admin_url": _failed_url()}
+
+
+def _failed_url() -> str:
+    try:
+        changelist = reverse("admin:booking_notification_changelist")
+    except NoReverseMatch:
+        return ""
+    return f"{settings.SITE_URL}{changelist}?status__exact={Notification.Status.FAILED}"
+
+
 CONTEXTS = {
     Audience.CLIENT: _client_context,
     Audience.THERAPIST: _therapist_context,
     Audience.STAFF: _staff_context,
     Audience.LINKS: _links_context,
     Audience.DIGEST: _digest_context,
+    Audience.FAILURES: _failures_context,
 }
 
 

@@ -2,8 +2,9 @@
 
 Every booking change that must reach someone writes ``Notification`` rows in the caller's
 transaction. After commit each row id is published to the ``booking.tasks.notification_send``
-task; a beat sweep republishes whatever is still pending, so a broker that was down at commit
-time or a worker that died only delays a message.
+task; a beat sweep republishes every pending row whose next try is due, so a broker that was
+down at commit time, a worker that died or a mail server that is down for hours only delays a
+message. Rows that fail for good reach staff in one alert email an hour at most.
 """
 
 import logging
@@ -13,15 +14,18 @@ from datetime import timedelta
 import kombu.exceptions
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from therapists.selectors import credential_expiry_list
 
 from ..models import Booking, Notification
-from ..selectors import booking_list_upcoming
+from ..selectors import (
+    booking_list_upcoming,
+    notification_failure_alert_latest,
+    notification_failures_after,
+)
 from .messages import Change
 from .recipients import change_rows, client_row, therapist_rows
 
@@ -32,7 +36,11 @@ Status = Notification.Status
 
 # Published by name: the task module imports this one, not the other way round.
 SEND_TASK = "booking.tasks.notification_send"
+# How long a due row is left to the after-commit publish or a countdown retry before the sweep
+# publishes it too.
 SWEEP_AFTER = timedelta(seconds=60)
+# Staff hear of messages that failed for good in one email at most this often.
+FAILURE_ALERT_EVERY = timedelta(hours=1)
 BROKER_ERRORS = (kombu.exceptions.OperationalError, OSError)
 
 
@@ -57,13 +65,14 @@ def booking_change_notify(*, booking: Booking, change: Change) -> list[Notificat
 
 def manage_links_notify(*, email: str) -> Notification | None:
     """One message listing the private links of every upcoming confirmed booking made with
-    ``email``; nothing when there are none. The list is read again when the message is sent, so
-    it is current even if the message waited for the broker."""
-    email = email.strip()
-    if not email or not booking_list_upcoming(email=email).exists():
+    ``email``; nothing when there are none. It goes to the address stored on those bookings,
+    never to the address as typed. The list is read again when the message is sent, so it is
+    current even if the message waited for the broker."""
+    stored = booking_list_upcoming(email=email).values_list("client_email", flat=True).first()
+    if not stored:
         return None
     with transaction.atomic():
-        [row] = notification_enqueue(rows=[Notification(kind=Kind.MANAGE_LINKS, recipient=email)])
+        [row] = notification_enqueue(rows=[Notification(kind=Kind.MANAGE_LINKS, recipient=stored)])
     return row
 
 
@@ -104,34 +113,71 @@ def notification_publish(*, ids: Iterable[int]) -> int:
 
 
 def notification_sweep_run() -> int:
-    """Publish again what is still pending a minute on, and return rows a dead worker left in
-    ``sending`` to pending. Returns how many rows were published."""
+    """Publish again the pending rows whose next try has been due for a minute, return rows a
+    dead worker left ``sending`` to pending (or fail them past their retry window), and queue
+    the staff alert about new failures. Returns how many rows were published."""
     now = timezone.now()
     stale = now - timedelta(minutes=settings.NOTIFICATION_STALE_SENDING_MINUTES)
     stuck = Notification.objects.filter(status=Status.SENDING, claimed_at__lt=stale)
-    stuck.filter(attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS).update(
-        status=Status.FAILED, last_error="The worker stopped while sending; retry from admin."
+    window = timedelta(hours=settings.NOTIFICATION_RETRY_WINDOW_HOURS)
+    stuck.filter(created_at__lt=now - window).update(
+        status=Status.FAILED,
+        failed_at=now,
+        last_error="The worker stopped while sending; retry from admin.",
     )
-    stuck.update(status=Status.PENDING)
+    stuck.update(status=Status.PENDING, next_attempt_at=F("claimed_at"))
     due = (
-        Notification.objects.filter(status=Status.PENDING)
-        .annotate(last_touched=Coalesce("claimed_at", "created_at"))
-        .filter(last_touched__lt=now - SWEEP_AFTER)
-        .order_by("created_at")
+        Notification.objects.filter(status=Status.PENDING, next_attempt_at__lte=now - SWEEP_AFTER)
+        .order_by("next_attempt_at")
         .values_list("pk", flat=True)[: settings.NOTIFICATION_SWEEP_BATCH]
     )
-    return notification_publish(ids=list(due))
+    published = notification_publish(ids=list(due))
+    notification_failure_alert_queue()
+    return published
 
 
 def notification_retry(*, notifications: Iterable[Notification]) -> int:
-    """Staff's retry: failed rows get a fresh set of attempts and are published again."""
+    """Staff's retry: failed rows are due again at once, with the backoff started over, and are
+    published again. A transient error past the row's retry window fails it again at once."""
     ids = [n.pk for n in notifications if n.status == Status.FAILED]
     with transaction.atomic():
         updated = Notification.objects.filter(pk__in=ids, status=Status.FAILED).update(
-            status=Status.PENDING, attempts=0, claimed_at=None
+            status=Status.PENDING,
+            attempts=0,
+            claimed_at=None,
+            failed_at=None,
+            next_attempt_at=timezone.now(),
         )
         transaction.on_commit(lambda: notification_publish(ids=ids), robust=True)
     return updated
+
+
+def notification_failure_alert_queue() -> Notification | None:
+    """Queue one email telling staff about the messages that failed for good since the last
+    such email that went out read its list. Nothing while the last one has still to go out (it
+    will list these too), within ``FAILURE_ALERT_EVERY`` of it, or when nothing new has
+    failed."""
+    now = timezone.now()
+    last = notification_failure_alert_latest()
+    if last is not None and (
+        last.status in (Status.PENDING, Status.SENDING)
+        or last.created_at > now - FAILURE_ALERT_EVERY
+    ):
+        return None
+    reported = notification_failure_alert_latest(sent=True)
+    if not notification_failures_after(alert=reported).exists():
+        return None
+    row = Notification(
+        kind=Kind.NOTIFICATION_FAILURES,
+        recipient=settings.STAFF_ALERT_EMAIL,
+        dedupe_key=f"notification_failures:{now:%Y-%m-%dT%H}",
+    )
+    try:
+        with transaction.atomic():
+            notification_enqueue(rows=[row])
+    except IntegrityError:
+        return None  # a sweep running alongside queued this hour's alert
+    return row
 
 
 # Beat jobs ----------------------------------------------------------------------------------

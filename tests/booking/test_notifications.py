@@ -2,14 +2,17 @@
 the sweep and the beat jobs. Tasks run inline here; tests with a real worker are in
 test_notifications_worker.py."""
 
+import re
 import smtplib
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from unittest import mock
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -26,6 +29,7 @@ from booking.notifications.outbox import (
     notification_sweep_run,
     reminder_queue_due,
 )
+from tests.booking.helpers import page_of
 from tests.conftest import ATLANTA
 from tests.factories import AppointmentFactory, BookingFactory, ServiceFactory, TherapistFactory
 
@@ -272,18 +276,34 @@ def smtp_errors(settings):
     ],
     ids=["disconnected", "connect-421", "data-451", "refused", "timeout"],
 )
-def test_a_transient_smtp_error_backs_off_and_then_sends_once(booking, smtp_errors, error):
+def test_a_transient_smtp_error_backs_off_and_then_sends_once(
+    booking, smtp_errors, error, time_machine
+):
     [row, *_] = booking_change_notify(booking=booking, change=Change.CREATED)
     smtp_errors.extend([error, error])
     first = notification_send_now(notification_id=row.pk)
+    early = notification_send_now(notification_id=row.pk)  # before its next try is due
+    time_machine.shift(timedelta(seconds=2))
     second = notification_send_now(notification_id=row.pk)
     row.refresh_from_db()
     assert (first.status, first.retry_in) == (Status.PENDING, 2)
+    assert early.status == "not_claimed"
     assert (second.status, second.retry_in) == (Status.PENDING, 4)
-    assert row.status == Status.PENDING
+    assert (row.status, row.attempts) == (Status.PENDING, 2)
+    assert row.next_attempt_at == timezone.now() + timedelta(seconds=4)
     assert type(error).__name__ in row.last_error
+    time_machine.shift(timedelta(seconds=4))
     assert notification_send_now(notification_id=row.pk).status == Status.SENT
     assert len(mail.outbox) == 1
+
+
+def test_a_worker_whose_clock_is_a_little_behind_sends_a_new_row_at_once(booking):
+    [row, *_] = booking_change_notify(booking=booking, change=Change.CREATED)
+    # Written by a web process whose clock is half a second ahead of this worker's.
+    Notification.objects.filter(pk=row.pk).update(
+        next_attempt_at=timezone.now() + timedelta(milliseconds=500)
+    )
+    assert notification_send_now(notification_id=row.pk).status == Status.SENT
 
 
 def test_a_kept_connection_the_server_dropped_is_replaced_at_once(booking, smtp_errors):
@@ -296,19 +316,52 @@ def test_a_kept_connection_the_server_dropped_is_replaced_at_once(booking, smtp_
     assert len(mail.outbox) == 2
 
 
-def test_the_backoff_is_capped(settings):
-    settings.NOTIFICATION_RETRY_MAX_SECONDS = 50
-    assert [delivery._backoff(n) for n in (1, 2, 3, 4, 5, 6, 9)] == [2, 4, 8, 16, 32, 50, 50]
+def test_the_backoff_doubles_up_to_six_hours():
+    assert [delivery._backoff(n) for n in (1, 2, 3, 10, 14, 15, 20, 500)] == [
+        2,
+        4,
+        8,
+        1024,
+        16384,
+        6 * 3600,
+        6 * 3600,
+        6 * 3600,
+    ]
 
 
-def test_after_the_last_attempt_a_transient_error_is_final(booking, smtp_errors, settings):
-    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+@pytest.mark.parametrize("cap", [6 * 3600, 600], ids=["default-6h", "10-minutes"])
+def test_after_many_failures_the_next_try_waits_the_capped_backoff(
+    booking, smtp_errors, settings, cap
+):
+    settings.NOTIFICATION_RETRY_MAX_SECONDS = cap
     [row, *_] = booking_change_notify(booking=booking, change=Change.CREATED)
-    smtp_errors.extend([smtplib.SMTPServerDisconnected("gone")] * 3)
-    statuses = [notification_send_now(notification_id=row.pk).status for _ in range(4)]
+    Notification.objects.filter(pk=row.pk).update(attempts=30)  # a long outage so far
+    smtp_errors.append(smtplib.SMTPServerDisconnected("down"))
+    outcome = notification_send_now(notification_id=row.pk)
     row.refresh_from_db()
-    assert statuses == [Status.PENDING, Status.PENDING, Status.FAILED, "not_claimed"]
-    assert (row.status, row.attempts) == (Status.FAILED, 3)
+    assert (outcome.status, outcome.retry_in) == (Status.PENDING, cap)
+    assert row.next_attempt_at == timezone.now() + timedelta(seconds=cap)
+
+
+def test_a_transient_error_at_the_end_of_the_retry_window_is_final(
+    booking, smtp_errors, time_machine
+):
+    [row, *_] = booking_change_notify(booking=booking, change=Change.CREATED)
+    window_ends = row.created_at + timedelta(hours=24)
+    Notification.objects.filter(pk=row.pk).update(attempts=30)
+    smtp_errors.extend([smtplib.SMTPServerDisconnected("gone")] * 2)
+
+    time_machine.move_to(window_ends - timedelta(hours=1), tick=False)
+    Notification.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    assert notification_send_now(notification_id=row.pk).status == Status.PENDING
+    row.refresh_from_db()
+    assert row.next_attempt_at == window_ends  # the last try falls on the window's end
+
+    time_machine.move_to(window_ends, tick=False)
+    assert notification_send_now(notification_id=row.pk).status == Status.FAILED
+    assert notification_send_now(notification_id=row.pk).status == "not_claimed"
+    row.refresh_from_db()
+    assert (row.status, row.failed_at) == (Status.FAILED, window_ends)
     assert row.last_error == "SMTPServerDisconnected: gone"
     assert mail.outbox == []
 
@@ -479,7 +532,7 @@ def test_lost_links_arrive_in_one_email_listing_each_upcoming_booking(time_machi
     assert manage_links_notify(email="ADA@example.com") is not None
     send_all()
     [message] = mail.outbox
-    assert message.to == ["ADA@example.com"]
+    assert message.to == ["ada@example.com"]  # the address on the bookings, never as typed
     for booking in (first, second):
         assert f"{settings.SITE_URL}/booking/{booking.token}/" in message.body
         assert local_when(booking.starts_at) in message.body
@@ -500,14 +553,16 @@ def test_the_ics_download_can_be_built_for_any_booking(booking):
 
 
 def test_with_tasks_inline_a_failing_mail_server_never_breaks_the_booking(
-    booking, smtp_errors, settings, django_capture_on_commit_callbacks
+    booking, smtp_errors, django_capture_on_commit_callbacks
 ):
-    settings.NOTIFICATION_MAX_ATTEMPTS = 3
-    smtp_errors.extend([smtplib.SMTPServerDisconnected("down")] * 3)
+    smtp_errors.append(smtplib.SMTPServerDisconnected("down"))
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         rows = booking_change_notify(booking=booking, change=Change.CREATED)
-    statuses = [Notification.objects.get(pk=row.pk).status for row in rows]
-    assert statuses == [Status.FAILED, Status.SENT, Status.SENT]
+    first, *others = [Notification.objects.get(pk=row.pk) for row in rows]
+    # Inline, the failed message is not retried on the spot: it waits for its next try.
+    assert (first.status, first.attempts) == (Status.PENDING, 1)
+    assert first.next_attempt_at == timezone.now() + timedelta(seconds=2)
+    assert [row.status for row in others] == [Status.SENT, Status.SENT]
     assert len(mail.outbox) == 2
 
 
@@ -523,3 +578,235 @@ def test_every_scheduled_beat_job_is_a_registered_task(settings):
         "booking.tasks.credential_expiry_digest_send",
     } <= names
     assert names <= set(app.tasks)
+
+
+# Mail outages over hours, failures for good, and what staff are told -------------------------
+
+
+class OutageBackend(EmailBackend):
+    """The mail server: refuses connections until ``up_at`` on the test's clock, and refuses
+    the addresses in ``unknown`` for good. ``offered`` records when each notification was
+    offered to it."""
+
+    up_at = None
+    unknown: set = set()
+    offered: dict = {}
+
+    def send_messages(self, messages):
+        [message] = messages
+        pk = int(message.extra_headers["X-Spa-Theory-Notification"])
+        OutageBackend.offered.setdefault(pk, []).append(timezone.now())
+        if OutageBackend.up_at is None or timezone.now() < OutageBackend.up_at:
+            raise ConnectionRefusedError(111, "Connection refused")
+        if message.to[0] in OutageBackend.unknown:
+            raise smtplib.SMTPRecipientsRefused({message.to[0]: (550, b"No such user")})
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def mail_server(settings):
+    settings.EMAIL_BACKEND = "tests.booking.test_notifications.OutageBackend"
+    delivery._mail_close()
+    OutageBackend.up_at, OutageBackend.unknown, OutageBackend.offered = None, set(), {}
+    yield OutageBackend
+    OutageBackend.up_at, OutageBackend.unknown, OutageBackend.offered = None, set(), {}
+    delivery._mail_close()
+
+
+def run_beat(time_machine, *, until, every=timedelta(minutes=1)):
+    """Move the clock on ``every`` at a time until ``until``, running the sweep each time as
+    beat does. Tasks run inline here, so each row the sweep publishes is tried at once; there
+    is no countdown retry, as after a worker restart."""
+    moment = timezone.now()
+    while moment < until:
+        moment += every
+        time_machine.move_to(moment, tick=False)
+        notification_sweep_run()
+
+
+def alert_emails():
+    return [m for m in mail.outbox if m.subject.startswith("Messages that could not be sent")]
+
+
+def test_a_mail_server_down_for_two_hours_delivers_every_message_once_afterwards(
+    booking, mail_server, time_machine, django_capture_on_commit_callbacks
+):
+    start = timezone.now()
+    mail_server.up_at = start + timedelta(hours=2)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        rows = booking_change_notify(booking=booking, change=Change.CREATED)
+    assert mail.outbox == []
+
+    run_beat(time_machine, until=start + timedelta(hours=6))
+
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(row.recipient for row in rows)
+    for row in rows:
+        row.refresh_from_db()
+        offered = mail_server.offered[row.pk]
+        assert row.status == Status.SENT
+        assert row.attempts == len(offered) > 10
+        assert row.sent_at == offered[-1] >= mail_server.up_at
+        assert offered[-2] < mail_server.up_at  # one try after the outage: sent once
+        # The wait grew try by try (to over an hour): no burst of tries, and no giving up.
+        waits = [later - earlier for earlier, later in pairwise(offered)]
+        assert waits == sorted(waits)
+        assert waits[-1] > timedelta(hours=1)
+    assert alert_emails() == []
+
+
+def test_the_sweep_publishes_a_row_when_its_next_try_is_due_not_before(booking, time_machine):
+    [row, *others] = booking_change_notify(booking=booking, change=Change.CREATED)
+    Notification.objects.filter(pk__in=[o.pk for o in others]).update(status=Status.SENT)
+    Notification.objects.filter(pk=row.pk).update(
+        attempts=12, next_attempt_at=timezone.now() + timedelta(hours=3)
+    )
+    with mock.patch("booking.tasks.notification_send.apply_async") as apply_async:
+        time_machine.shift(timedelta(hours=1))
+        assert notification_sweep_run() == 0
+        time_machine.shift(timedelta(hours=2, minutes=1))
+        assert notification_sweep_run() == 1
+    assert [call.args[0] for call in apply_async.call_args_list] == [(row.pk,)]
+
+
+def test_a_row_a_dead_worker_left_sending_past_its_window_is_failed(booking, time_machine):
+    [row, *_] = booking_change_notify(booking=booking, change=Change.CREATED)
+    time_machine.shift(timedelta(hours=24))
+    Notification.objects.filter(pk=row.pk).update(
+        status=Status.SENDING, claimed_at=timezone.now(), attempts=20
+    )
+    time_machine.shift(timedelta(minutes=6))
+    with mock.patch("booking.tasks.notification_send.apply_async"):
+        notification_sweep_run()
+    row.refresh_from_db()
+    assert (row.status, row.failed_at) == (Status.FAILED, timezone.now())
+    assert "retry from admin" in row.last_error
+
+
+def test_messages_failing_for_a_day_fail_and_staff_get_one_alert_listing_them_all(
+    booking, mail_server, time_machine, settings
+):
+    settings.STAFF_ALERT_EMAIL = "desk@example.com"
+    start = timezone.now()
+    mail_server.up_at = start + timedelta(hours=25)
+    rows = booking_change_notify(booking=booking, change=Change.CREATED)
+
+    run_beat(
+        time_machine, until=start + timedelta(hours=24, minutes=30), every=timedelta(minutes=10)
+    )
+    for row in rows:
+        row.refresh_from_db()
+        assert row.status == Status.FAILED
+        assert (
+            start + timedelta(hours=24) <= row.failed_at <= start + timedelta(hours=24, minutes=20)
+        )
+    # The alert waits for the mail server like any message, and only one is queued meanwhile.
+    run_beat(time_machine, until=start + timedelta(hours=28), every=timedelta(minutes=10))
+
+    [alert] = mail.outbox
+    assert alert.to == ["desk@example.com"]
+    assert alert.subject == "Messages that could not be sent: 3"
+    for body in (alert.body, alert.alternatives[0][0]):
+        for recipient in ("ada@example.com", "tess@example.com", "desk@example.com"):
+            assert recipient in body
+        assert booking.reference in body
+        assert "ConnectionRefusedError" in body
+        assert f"{settings.SITE_URL}/admin/booking/notification/?status__exact=failed" in body
+    assert "rotator cuff" not in alert.body
+
+
+def test_staff_hear_of_later_failures_in_the_next_alert_an_hour_on(
+    booking, mail_server, time_machine, settings
+):
+    settings.STAFF_ALERT_EMAIL = "desk@example.com"
+    mail_server.up_at = timezone.now()
+    mail_server.unknown = {"gone@example.com", "left@example.com"}
+    first = Notification.objects.create(
+        booking=booking, kind=Kind.CLIENT_CONFIRMATION, recipient="gone@example.com"
+    )
+    run_beat(time_machine, until=timezone.now() + timedelta(minutes=3))
+    [alert] = alert_emails()
+    assert "gone@example.com" in alert.body
+
+    time_machine.shift(timedelta(minutes=10))
+    later = Notification.objects.create(
+        booking=booking, kind=Kind.CLIENT_RESCHEDULED, recipient="left@example.com"
+    )
+    run_beat(time_machine, until=timezone.now() + timedelta(minutes=40))
+    assert len(alert_emails()) == 1  # not within the hour
+    run_beat(time_machine, until=timezone.now() + timedelta(minutes=30))
+
+    assert Notification.objects.filter(status=Status.FAILED).count() == 2
+    _, second = alert_emails()
+    assert second.subject == "Messages that could not be sent: 1"
+    assert "left@example.com" in second.body
+    assert "gone@example.com" not in second.body
+    alerts = Notification.objects.filter(kind=Kind.NOTIFICATION_FAILURES).order_by("created_at")
+    assert alerts[1].created_at - alerts[0].created_at >= timedelta(hours=1)
+    assert {first.pk, later.pk} == set(
+        Notification.objects.filter(status=Status.FAILED).values_list("pk", flat=True)
+    )
+
+
+def test_failures_an_alert_could_not_deliver_are_listed_in_the_next(
+    booking, mail_server, time_machine
+):
+    start = timezone.now()
+    failed_row("first@example.com", start)
+    Notification.objects.create(
+        kind=Kind.NOTIFICATION_FAILURES,
+        recipient="bookings@spatheory.com",
+        status=Status.FAILED,
+        created_at=start + timedelta(minutes=1),
+        claimed_at=start + timedelta(hours=23),
+        failed_at=start + timedelta(hours=23),
+    )
+    time_machine.move_to(start + timedelta(hours=25), tick=False)
+    failed_row("second@example.com", timezone.now())
+    mail_server.up_at = timezone.now()
+    run_beat(time_machine, until=timezone.now() + timedelta(minutes=2))
+
+    [alert] = alert_emails()
+    assert alert.subject == "Messages that could not be sent: 2"
+    assert "first@example.com" in alert.body
+    assert "second@example.com" in alert.body
+
+
+def failed_row(recipient, failed_at):
+    return Notification.objects.create(
+        kind=Kind.CLIENT_CONFIRMATION,
+        booking=write_booking(),
+        recipient=recipient,
+        status=Status.FAILED,
+        failed_at=failed_at,
+        last_error="SMTPRecipientsRefused: no such user",
+    )
+
+
+def test_the_admin_tells_staff_how_many_messages_failed_and_links_to_them(admin_client):
+    now = timezone.now()
+    failed_row("today@example.com", now - timedelta(hours=1))
+    failed_row("monday@example.com", now - timedelta(days=4))
+    failed_row("long-ago@example.com", now - timedelta(days=10))
+    Notification.objects.create(
+        kind=Kind.MANAGE_LINKS, recipient="sent@example.com", status=Status.SENT
+    )
+
+    page = page_of(admin_client.get(reverse("admin:index")))
+    assert "2 messages could not be sent in the past 7 days." in page
+    [link] = re.findall(r'<a href="([^"]+)">See the failed messages</a>', page)
+    listing = page_of(admin_client.get(link))
+    assert "today@example.com" in listing
+    assert "monday@example.com" in listing
+    assert "long-ago@example.com" not in listing
+    assert "sent@example.com" not in listing
+
+
+def test_the_failed_messages_banner_shows_only_to_staff_who_see_notifications(
+    client, staff_in, admin_client
+):
+    assert "could not be sent" not in page_of(admin_client.get(reverse("admin:index")))
+    failed_row("today@example.com", timezone.now())
+    client.force_login(staff_in("Front desk"))
+    assert "1 message could not be sent" in page_of(client.get(reverse("admin:index")))
+    client.force_login(staff_in("Vetting"))
+    assert "could not be sent" not in page_of(client.get(reverse("admin:index")))

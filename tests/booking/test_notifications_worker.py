@@ -151,7 +151,7 @@ def test_a_booking_made_while_the_broker_is_down_succeeds_and_is_sent_by_the_swe
     assert mail.outbox == []
 
     # The broker is back; a minute later the sweep runs (twice, as beat might).
-    rows.update(created_at=timezone.now() - timedelta(minutes=2))
+    rows.update(next_attempt_at=timezone.now() - timedelta(minutes=2))
     assert notification_sweep_run() == 3
     notification_sweep_run()
     wait_for(lambda: len(task_runs) >= 3, what="the swept tasks")
@@ -235,6 +235,34 @@ def test_a_transient_smtp_failure_is_retried_then_sent_once(flaky_smtp, task_run
     assert (row.status, row.attempts) == (Status.SENT, 3)
     assert task_runs.count(row.pk) == 3
     assert len(client_messages()) == 1
+
+
+def test_a_long_wait_is_kept_on_the_row_and_the_sweep_sends_it_when_due(
+    flaky_smtp, task_runs, monkeypatch
+):
+    # Past the fast path's limit the task schedules no countdown retry: as after a worker
+    # restart, only the row's next try remains, and the sweep acts on it.
+    monkeypatch.setattr("booking.tasks.FAST_RETRY_MAX_SECONDS", 0)
+    flaky_smtp.append(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"))
+    with transaction.atomic():
+        booking = book()
+        Notification.objects.filter(booking=booking).exclude(kind=Kind.CLIENT_CONFIRMATION).delete()
+    row = Notification.objects.get(booking=booking)
+    wait_for(lambda: task_runs.count(row.pk) == 1, what="the first try")
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.PENDING, 1)
+    assert row.next_attempt_at > row.claimed_at
+    time.sleep(1.5)  # past the 1-second backoff: nothing comes back by itself
+    assert task_runs.count(row.pk) == 1
+
+    assert notification_sweep_run() == 0  # due, but for less than the sweep's minute
+    Notification.objects.filter(pk=row.pk).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=2)
+    )
+    assert notification_sweep_run() == 1
+    wait_for(lambda: row_status(row) == Status.SENT, what="the swept row sent")
+    assert len(client_messages()) == 1
+    assert task_runs.count(row.pk) == 2
 
 
 def test_a_permanent_failure_is_failed_in_admin_and_staff_can_retry_it(
