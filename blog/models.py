@@ -1,3 +1,5 @@
+from urllib.parse import urljoin
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -5,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Service
+from therapists.images import UploadedImageField
 
 from .rendering import render_markdown
 
@@ -53,7 +56,7 @@ class Article(models.Model):
     body_html = models.TextField(editable=False, default="")
     headings = models.JSONField(editable=False, default=list)
     reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
-    hero_image = models.ImageField(upload_to="blog/", blank=True)
+    hero_image = UploadedImageField(upload_to="blog/", blank=True)
     hero_image_alt = models.CharField(
         "hero image alt text",
         max_length=200,
@@ -114,6 +117,12 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         return reverse("blog:detail", kwargs={"slug": self.slug})
+
+    @property
+    def hero_image_absolute_url(self) -> str:
+        """For social cards and structured data: ``MEDIA_URL`` may be a path on ``SITE_URL``
+        or a host of its own."""
+        return urljoin(f"{settings.SITE_URL}/", self.hero_image.url) if self.hero_image else ""
 
     @property
     def is_public(self) -> bool:

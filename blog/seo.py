@@ -60,5 +60,5 @@ def article_json_ld(article: Article) -> SafeString:
         "articleSection": article.category.name,
     }
     if article.hero_image:
-        data["image"] = f"{settings.SITE_URL}{article.hero_image.url}"
+        data["image"] = article.hero_image_absolute_url
     return json_ld(data)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from .credentials import CREDENTIALS
+from .images import UploadedImageField
 from .validators import phone_to_e164, validate_zip_code
 
 
@@ -107,7 +108,7 @@ class Therapist(models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     email = models.EmailField(unique=True)
     phone = models.CharField(max_length=20, help_text="Stored in E.164, e.g. +14045550123.")
-    photo = models.ImageField(upload_to="therapists/", blank=True)
+    photo = UploadedImageField(upload_to="therapists/", blank=True)
     photo_alt = models.CharField(max_length=200, blank=True)
     bio = models.TextField(blank=True)
     gender = models.CharField(max_length=12, choices=Gender.choices)

@@ -34,32 +34,46 @@ def _save_status(*, therapist: Therapist, by: AbstractBaseUser, fields: list[str
     therapist.save(update_fields=[*fields, "updated_at"])
 
 
-@transaction.atomic
-def therapist_activate(*, therapist: Therapist, by: AbstractBaseUser) -> Therapist:
-    """Make a therapist bookable. Refused unless every credential is complete and valid today.
-
-    Activating is the vetting decision: when the therapist has not been vetted yet, the staff
-    member activating them is recorded as the vetter, today.
-    """
-    today = timezone.localdate()
-    problems = therapist_credential_problems(therapist=therapist, on=today)
+def therapist_activation_validate(*, therapist: Therapist, status_before: str) -> None:
+    """The one rule for making a therapist active, whichever way staff do it (the Activate
+    action, or the status field on the admin form): every credential complete and valid today,
+    and not offboarded (``status_before`` is the status they had until now). Raises
+    ``ValidationError`` naming the therapist and the problem."""
+    problems = therapist_credential_problems(therapist=therapist, on=timezone.localdate())
     if problems:
         raise ValidationError(
             f"{therapist} can't be activated: {'; '.join(problems)}.", code="credentials"
         )
-    if therapist.status == Therapist.Status.OFFBOARDED:
+    if status_before == Therapist.Status.OFFBOARDED:
         raise ValidationError(
             f"{therapist} has been offboarded; add them again as a new applicant.",
             code="offboarded",
         )
-    fields = ["status"]
+
+
+@transaction.atomic
+def therapist_activate(*, therapist: Therapist, by: AbstractBaseUser) -> Therapist:
+    """Make a therapist bookable, if ``therapist_activation_validate`` allows it.
+
+    Activating is the vetting decision: when the therapist has not been vetted yet, the staff
+    member activating them is recorded as the vetter, today.
+    """
+    therapist_activation_validate(therapist=therapist, status_before=therapist.status)
     therapist.status = Therapist.Status.ACTIVE
-    if therapist.vetted_on is None or therapist.vetted_on > today:
-        therapist.vetted_on = today
-        therapist.vetted_by = by
-        fields += ["vetted_on", "vetted_by"]
+    fields = ["status", *therapist_vetting_record(therapist=therapist, by=by)]
     _save_status(therapist=therapist, by=by, fields=fields)
     return therapist
+
+
+def therapist_vetting_record(*, therapist: Therapist, by: AbstractBaseUser) -> list[str]:
+    """Record ``by`` as the vetter, today, of a therapist being activated whom nobody has vetted
+    yet. Returns the fields it set, for the caller to save."""
+    today = timezone.localdate()
+    if therapist.vetted_on is not None and therapist.vetted_on <= today:
+        return []
+    therapist.vetted_on = today
+    therapist.vetted_by = by
+    return ["vetted_on", "vetted_by"]
 
 
 @transaction.atomic

@@ -2,10 +2,16 @@
 
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ..formatting import local_time, local_when
-from ..selectors import appointment_get_by_job_token
+from ..selectors import (
+    appointment_details_visible,
+    appointment_details_window,
+    appointment_get_by_job_token,
+    appointment_is_cancelled,
+)
 from .common import private_page
 
 
@@ -13,16 +19,21 @@ from .common import private_page
 @require_GET
 def job(request, token):
     """Everything the therapist needs at the door, including the health notes that never
-    travel by email."""
+    travel by email, while the job's details window is open; the time, service and area
+    otherwise."""
     appointment = appointment_get_by_job_token(token=token)
     if appointment is None:
         raise Http404("No job with this link.")
-    booking = appointment.booking
+    now = timezone.now()
+    opens, closes = appointment_details_window(appointment=appointment)
     context = {
         "appointment": appointment,
-        "booking": booking,
+        "booking": appointment.booking,
         "when": local_when(appointment.starts_at),
         "ends": local_time(appointment.ends_at),
-        "cancelled": booking.status == booking.Status.CANCELLED or not appointment.is_active,
+        "cancelled": appointment_is_cancelled(appointment=appointment),
+        "show_details": appointment_details_visible(appointment=appointment, now=now),
+        "details_from": local_when(opens) if now < opens else "",
+        "over": now >= closes,
     }
     return render(request, "booking/job_detail.html", context)

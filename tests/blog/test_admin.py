@@ -1,12 +1,16 @@
+import io
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from PIL import Image
 
 from blog.models import Article, ArticleSlugRedirect
 from tests.blog.conftest import NOW
+from tests.booking.helpers import page_of
 from tests.factories import ArticleFactory, CategoryFactory, StaffUserFactory
+from tests.images import TRAILING_HTML, image_upload, png_text
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +82,73 @@ def test_saving_a_new_slug_in_the_admin_keeps_the_old_address(staff_client, clie
     assert response.status_code == 302, response.content.decode()[:2000]
     assert ArticleSlugRedirect.objects.get().old_slug == "old-slug"
     assert staff_client.get("/blog/old-slug/")["Location"] == "/blog/new-slug/"
+
+
+def hero_image_post(client, article, image, **overrides):
+    """The article's change form posted with ``image`` as its hero image."""
+    return client.post(
+        f"/admin/blog/article/{article.pk}/change/",
+        {
+            "title": article.title,
+            "slug": article.slug,
+            "summary": article.summary,
+            "category": article.category_id,
+            "author": article.author_id,
+            "body": article.body,
+            "hero_image": image,
+            "hero_image_alt": "A massage table by a window",
+            "status": "draft",
+            "slug_redirects-TOTAL_FORMS": "0",
+            "slug_redirects-INITIAL_FORMS": "0",
+            **overrides,
+        },
+    )
+
+
+def test_an_oversized_hero_image_is_refused_with_a_clear_message(staff_client, media_root):
+    article = ArticleFactory(author=staff_client.user)
+    huge = image_upload("wide.png", size=(8000, 4000), image_format="PNG", mode="L")
+
+    response = hero_image_post(staff_client, article, huge)
+
+    assert response.status_code == 200
+    assert "This image is 8000 × 4000 pixels (32 megapixels)." in page_of(response)
+    article.refresh_from_db()
+    assert not article.hero_image
+    assert not media_root.exists()
+
+
+def test_a_hero_image_is_stored_re_encoded_without_its_text_or_what_was_appended(
+    staff_client, media_root
+):
+    article = ArticleFactory(author=staff_client.user)
+    polyglot = image_upload(
+        "room.png",
+        image_format="PNG",
+        pnginfo=png_text(Comment="<b>hi</b>"),
+        trailing=TRAILING_HTML,
+    )
+
+    assert hero_image_post(staff_client, article, polyglot).status_code == 302
+
+    article.refresh_from_db()
+    stored = (media_root / article.hero_image.name).read_bytes()
+    assert b"<script" not in stored and b"<b>hi</b>" not in stored
+    assert stored.endswith(b"IEND\xaeB`\x82")  # the PNG's closing chunk, then nothing
+    with Image.open(io.BytesIO(stored)) as image:
+        assert (image.format, image.size, image.text) == ("PNG", (64, 48), {})
+
+
+def test_a_gif_hero_image_is_stored_as_a_png(staff_client, media_root):
+    article = ArticleFactory(author=staff_client.user)
+    gif = image_upload("calm.gif", image_format="GIF", mode="P", transparency=0)
+
+    assert hero_image_post(staff_client, article, gif).status_code == 302
+
+    article.refresh_from_db()
+    assert article.hero_image.name.endswith(".png")
+    with Image.open(media_root / article.hero_image.name) as image:
+        assert (image.format, image.mode) == ("PNG", "RGBA")
 
 
 def test_hero_image_needs_alt_text():

@@ -231,6 +231,34 @@ def test_article_page_has_unique_seo_tags_and_blogposting_json_ld(client, settin
     assert data["mainEntityOfPage"]["@id"] == "https://spatheory.com/blog/bruising/"
 
 
+@pytest.mark.parametrize(
+    ("media_url", "src", "absolute"),
+    [
+        ("/media/", "/media/blog/hero.jpg", "https://spatheory.com/media/blog/hero.jpg"),
+        (
+            "https://media.spatheory.com/media/",
+            "https://media.spatheory.com/media/blog/hero.jpg",
+            "https://media.spatheory.com/media/blog/hero.jpg",
+        ),
+    ],
+    ids=["on-the-site", "media-server"],
+)
+def test_the_hero_image_is_linked_where_media_are_served(
+    client, settings, media_url, src, absolute
+):
+    settings.DEBUG = False
+    settings.SITE_URL = "https://spatheory.com"
+    settings.MEDIA_URL = media_url
+    ArticleFactory(slug="calm", hero_image="blog/hero.jpg", hero_image_alt="A quiet room")
+
+    html = client.get("/blog/calm/").content.decode()
+
+    assert f'<img class="article-hero mb-4" src="{src}" alt="A quiet room">' in html
+    assert f'<meta property="og:image" content="{absolute}">' in html
+    raw = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert json.loads(raw)["image"] == absolute
+
+
 def test_previous_and_next_follow_publication_order_and_stop_at_the_ends(client):
     ArticleFactory(title="First", slug="first", published_at=days_ago(3))
     ArticleFactory(title="Second", slug="second", published_at=days_ago(2))

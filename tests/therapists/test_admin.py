@@ -1,3 +1,4 @@
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -6,8 +7,11 @@ from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from PIL import Image
 
+from tests.booking.helpers import page_of
 from tests.factories import ModalityFactory, TherapistFactory, WorkingHoursFactory
+from tests.images import TRAILING_HTML, camera_exif, image_upload
 from therapists.models import Therapist, TimeOff, WorkingHours
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("june_15_noon")]
@@ -166,6 +170,115 @@ def test_activate_is_refused_naming_the_expired_credential(vetting_client):
     assert messages == ["Ben B. can't be activated: liability insurance expired on Jun 14, 2026."]
     paused.refresh_from_db()
     assert paused.status == Therapist.Status.PAUSED
+
+
+def status_errors(response) -> list[str]:
+    """The errors shown next to the status field of an admin add or change form."""
+    return response.context["adminform"].form.errors.get("status", [])
+
+
+@pytest.mark.parametrize(
+    "status", [Therapist.Status.PAUSED, Therapist.Status.ACTIVE], ids=["paused", "lapsed-active"]
+)
+def test_the_edit_form_refuses_status_active_with_expired_insurance(vetting_client, status):
+    therapist = TherapistFactory(
+        display_name="Ben B.", status=status, insurance_expires_on=date(2026, 6, 14)
+    )
+    before = model_to_dict(Therapist.objects.get(pk=therapist.pk))
+
+    response = vetting_client.post(
+        change_url(therapist), form_data(therapist, status="active", bio="Changed bio.")
+    )
+
+    refusal = "Ben B. can't be activated: liability insurance expired on Jun 14, 2026."
+    assert response.status_code == 200
+    assert status_errors(response) == [refusal]
+    assert refusal in page_of(response)
+    assert model_to_dict(Therapist.objects.get(pk=therapist.pk)) == before
+    assert therapist.history.count() == 1
+
+
+def test_the_edit_form_activates_a_therapist_whose_credentials_are_valid(vetting_client):
+    paused = TherapistFactory(display_name="Dee D.", status=Therapist.Status.PAUSED)
+
+    response = vetting_client.post(change_url(paused), form_data(paused, status="active"))
+
+    assert response.status_code == 302
+    paused.refresh_from_db()
+    assert paused.status == Therapist.Status.ACTIVE
+    assert paused.history.latest().history_user.username.startswith("vetting")
+
+
+def test_the_edit_form_refuses_renewing_and_activating_with_an_expiry_still_past(vetting_client):
+    paused = TherapistFactory(display_name="Fay F.", status=Therapist.Status.PAUSED)
+
+    refused = vetting_client.post(
+        change_url(paused),
+        form_data(paused, status="active", licence_expires_on="2026-06-01"),
+    )
+    accepted = vetting_client.post(
+        change_url(paused),
+        form_data(paused, status="paused", licence_expires_on="2026-06-01"),
+    )
+
+    assert status_errors(refused) == [
+        "Fay F. can't be activated: massage licence expired on Jun 1, 2026."
+    ]
+    assert accepted.status_code == 302
+    paused.refresh_from_db()
+    assert (paused.status, paused.licence_expires_on) == ("paused", date(2026, 6, 1))
+
+
+def test_the_edit_form_cannot_bring_back_an_offboarded_therapist(vetting_client):
+    gone = TherapistFactory(display_name="Gil G.", status=Therapist.Status.OFFBOARDED)
+
+    response = vetting_client.post(change_url(gone), form_data(gone, status="active"))
+
+    assert status_errors(response) == [
+        "Gil G. has been offboarded; add them again as a new applicant."
+    ]
+    gone.refresh_from_db()
+    assert gone.status == Therapist.Status.OFFBOARDED
+
+
+def test_the_add_form_refuses_status_active_without_insurance(vetting_client):
+    template = TherapistFactory()
+    data = form_data(
+        template,
+        display_name="Hal H.",
+        slug="hal-h",
+        email="hal@example.com",
+        status="active",
+        insurance_carrier="",
+    )
+
+    refused = vetting_client.post(reverse("admin:therapists_therapist_add"), data)
+    accepted = vetting_client.post(
+        reverse("admin:therapists_therapist_add"),
+        data | {"insurance_carrier": "Hartford Mutual", "vetted_on": "", "vetted_by": ""},
+    )
+
+    assert status_errors(refused) == [
+        "Hal H. can't be activated: liability insurance details are missing."
+    ]
+    assert accepted.status_code == 302
+    hal = Therapist.objects.get(slug="hal-h")
+    assert hal.status == Therapist.Status.ACTIVE
+    # Activating from the form is the vetting decision too, as with the Activate action.
+    assert hal.vetted_on == TODAY
+    assert str(hal.vetted_by_id) == vetting_client.session["_auth_user_id"]
+
+
+def test_front_desk_can_still_edit_the_profile_of_a_therapist_whose_insurance_lapsed(
+    front_desk_client,
+):
+    lapsed = TherapistFactory(insurance_expires_on=date(2026, 6, 14), bio="Old bio.")
+
+    response = front_desk_client.post(change_url(lapsed), form_data(lapsed, bio="New bio."))
+
+    assert response.status_code == 302
+    lapsed.refresh_from_db()
+    assert (lapsed.bio, lapsed.status) == ("New bio.", Therapist.Status.ACTIVE)
 
 
 def test_activate_records_who_vetted_and_when_and_the_history(vetting_client):
@@ -395,3 +508,42 @@ def test_time_off_ending_before_it_starts_is_refused(admin_client):
     assert response.status_code == 200
     assert "Time off must end after it starts." in response.content.decode()
     assert not TimeOff.objects.exists()
+
+
+def test_an_oversized_photo_is_refused_with_a_clear_message(admin_client, media_root):
+    therapist = TherapistFactory()
+    huge = image_upload("huge.png", size=(6000, 5000), image_format="PNG", mode="L")
+
+    response = admin_client.post(change_url(therapist), form_data(therapist, photo=huge))
+
+    assert response.status_code == 200
+    assert (
+        "This image is 6000 × 5000 pixels (30 megapixels). The most we take is 25 megapixels: "
+        "resize it and upload it again."
+    ) in page_of(response)
+    therapist.refresh_from_db()
+    assert not therapist.photo
+    assert not media_root.exists()
+
+
+def test_a_photo_is_stored_re_encoded_upright_without_metadata_or_what_was_appended(
+    admin_client, media_root
+):
+    therapist = TherapistFactory()
+    polyglot = image_upload("maya.jpg", exif=camera_exif(), trailing=TRAILING_HTML)
+
+    response = admin_client.post(
+        change_url(therapist), form_data(therapist, photo=polyglot, photo_alt="Maya smiling")
+    )
+
+    assert response.status_code == 302
+    therapist.refresh_from_db()
+    assert therapist.photo.name.startswith("therapists/maya")
+    stored = (media_root / therapist.photo.name).read_bytes()
+    assert b"<script" not in stored
+    assert b"Spy Cam" not in stored
+    assert stored.endswith(b"\xff\xd9")  # the JPEG's end-of-image marker, then nothing
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.format == "JPEG"
+        assert not image.getexif()
+        assert image.size == (48, 64)  # turned as the camera's orientation tag said

@@ -68,6 +68,18 @@ def test_profile_photo_has_alt_text(client, maya_robinson):
     assert 'src="/media/therapists/maya.jpg" alt="Maya smiling beside her massage table"' in html
 
 
+def test_in_production_the_photo_is_linked_at_the_media_server(client, maya_robinson, settings):
+    settings.DEBUG = False
+    settings.MEDIA_URL = "http://127.0.0.1:8001/media/"
+    Therapist.objects.filter(pk=maya_robinson.pk).update(
+        photo="therapists/maya.jpg", photo_alt="Maya smiling beside her massage table"
+    )
+
+    html = client.get(maya_robinson.get_absolute_url()).content.decode()
+
+    assert 'src="http://127.0.0.1:8001/media/therapists/maya.jpg"' in html
+
+
 @pytest.mark.parametrize("url_of", [lambda t: LIST, lambda t: t.get_absolute_url()])
 def test_public_pages_never_show_private_fields(client, maya_robinson, url_of):
     response = client.get(url_of(maya_robinson))
