@@ -6,9 +6,11 @@ there is nothing for CSRF to protect: a booking token is the only credential, as
 Request and response shapes are in ``booking.schemas``.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import HttpError
@@ -16,7 +18,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 
 from .assignment import SlotTaken
 from .models import Booking
-from .ratelimit import rate_limit_exceeded
+from .ratelimit import rate_limit_count, rate_limit_reached
 from .schemas import (
     AvailabilityOut,
     AvailabilityQuery,
@@ -30,6 +32,8 @@ from .schemas import (
 )
 from .selectors import booking_get_by_token, service_list_active, slot_list_available
 from .services import booking_cancel, booking_create, booking_reschedule
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Spa Theory booking API",
@@ -96,6 +100,19 @@ def http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def not_found(request, exc: Http404):
     return api.create_response(request, {"message": "Not found."}, status=404)
+
+
+def unknown_api_path(request):
+    """Any other address under /api/: the API's own JSON 404, not the site's page."""
+    return JsonResponse({"message": "Not found."}, status=404)
+
+
+@api.exception_handler(Exception)
+def server_error(request, exc: Exception):
+    """Anything unexpected: logged with its traceback here, never shown to the client."""
+    logger.exception("Unexpected error in %s %s", request.method, request.path_info)
+    body = {"message": "Something went wrong on our side. Please try again in a moment."}
+    return api.create_response(request, body, status=500)
 
 
 def _refused(request, error: ValidationError, paths: dict[str, str] = FIELD_PATHS):
@@ -174,6 +191,14 @@ def availability(request, query: Query[AvailabilityQuery]):
 BOOKING_RESPONSES = {200: BookingOut, 404: Message, 409: SlotTakenOut, 422: ValidationFailed}
 
 
+def _json_only(request) -> None:
+    """State-changing calls take JSON only: a form or text/plain post from another site (which
+    a browser sends without asking) is refused before anything changes."""
+    content_type = request.content_type or ""
+    if content_type.lower() != "application/json":
+        raise HttpError(415, "Send the request as JSON, with Content-Type: application/json.")
+
+
 def _booking(token: str) -> Booking:
     booking = booking_get_by_token(token=token)
     if booking is None:
@@ -223,8 +248,10 @@ def _booking_out(booking: Booking) -> dict:
     response={201: BookingOut, 409: SlotTakenOut, 422: ValidationFailed, 429: Message},
     summary="Book a massage",
 )
-def booking_create_endpoint(request, payload: BookingIn):
-    if rate_limit_exceeded(request, scope="booking", rate=settings.BOOKING_RATE_LIMIT):
+def booking_create_endpoint(request, payload: BookingIn, response: HttpResponse):
+    _json_only(request)
+    response["Cache-Control"] = "no-store"
+    if rate_limit_reached(request, scope="booking", rate=settings.BOOKING_RATE_LIMIT):
         raise HttpError(429, "Too many bookings from your connection. Please try again later.")
     service = service_list_active().filter(slug=payload.service).first()
     if service is None:
@@ -237,16 +264,20 @@ def booking_create_endpoint(request, payload: BookingIn):
         return _slot_taken(request, taken)
     except ValidationError as error:
         return _refused(request, error)
+    rate_limit_count(request, scope="booking", rate=settings.BOOKING_RATE_LIMIT)
     return Status(201, _booking_out(_booking(booking.token)))
 
 
 @api.get("/bookings/{token}", response=BOOKING_RESPONSES, summary="A booking, by its token")
-def booking_detail(request, token: str):
+def booking_detail(request, token: str, response: HttpResponse):
+    response["Cache-Control"] = "no-store"
     return _booking_out(_booking(token))
 
 
 @api.post("/bookings/{token}/cancel", response=BOOKING_RESPONSES, summary="Cancel a booking")
-def booking_cancel_endpoint(request, token: str):
+def booking_cancel_endpoint(request, token: str, response: HttpResponse):
+    _json_only(request)
+    response["Cache-Control"] = "no-store"
     booking = _booking(token)
     try:
         booking_cancel(booking=booking)
@@ -256,7 +287,9 @@ def booking_cancel_endpoint(request, token: str):
 
 
 @api.post("/bookings/{token}/reschedule", response=BOOKING_RESPONSES, summary="Move a booking")
-def booking_reschedule_endpoint(request, token: str, payload: RescheduleIn):
+def booking_reschedule_endpoint(request, token: str, payload: RescheduleIn, response: HttpResponse):
+    _json_only(request)
+    response["Cache-Control"] = "no-store"
     booking = _booking(token)
     try:
         booking_reschedule(booking=booking, starts_at=payload.start)

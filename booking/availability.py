@@ -167,12 +167,24 @@ def _days(query: SlotQuery):
         day += timedelta(days=1)
 
 
+@lru_cache(maxsize=64)
+def _step_walls(step_minutes: int) -> tuple[time, ...]:
+    return tuple(time(m // 60, m % 60) for m in range(0, MINUTES_PER_DAY, step_minutes))
+
+
 def _grid(query: SlotQuery, day: date) -> list[int]:
-    """Start times (UTC minutes) on the local step grid of ``day`` that the query allows."""
+    """Start times (UTC minutes) on the local step grid of ``day`` that the query allows: the
+    wall-clock times of ``start_problem``'s grid, by the same notice, horizon and window rules
+    (built from them directly, as this runs for every day of every query)."""
+    if day > query.last_bookable_day:
+        return []
+    not_before = _minute(query.not_before)
     starts = []
-    for wall_minute in range(0, MINUTES_PER_DAY, query.step_minutes):
-        minute = _local_minute(day, time(wall_minute // 60, wall_minute % 60), query.tz)
-        if minute is not None and start_problem(query, _moment(minute)) is None:
+    for wall in _step_walls(query.step_minutes):
+        if _outside_window(query, wall):
+            continue
+        minute = _local_minute(day, wall, query.tz)
+        if minute is not None and minute >= not_before:
             starts.append(minute)
     return starts
 
@@ -294,7 +306,10 @@ def start_problem(query: SlotQuery, starts_at: datetime) -> StartProblem | None:
         return StartProblem.NO_OFFSET
     if starts_at < query.not_before:
         return StartProblem.TOO_SOON
-    local = starts_at.astimezone(query.tz)
+    try:
+        local = starts_at.astimezone(query.tz)
+    except OverflowError:  # past the year 9999 in Atlanta time: far beyond any horizon
+        return StartProblem.BEYOND_HORIZON
     if local.date() > query.last_bookable_day:
         return StartProblem.BEYOND_HORIZON
     wall = local.time()

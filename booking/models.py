@@ -186,6 +186,11 @@ class Booking(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     no_show_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the client's personal details were removed (see booking.retention).",
+    )
 
     objects = BookingQuerySet.as_manager()
 
@@ -194,6 +199,11 @@ class Booking(models.Model):
         indexes = [
             models.Index(fields=["starts_at"], name="booking_starts_at_idx"),
             models.Index(fields=["client_email"], name="booking_client_email_idx"),
+            models.Index(
+                fields=["ends_at"],
+                name="booking_not_anonymised_idx",
+                condition=Q(anonymised_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -288,6 +298,7 @@ class Notification(models.Model):
         STAFF_BOOKING_CANCELLED = "staff_booking_cancelled", "Staff: booking cancelled"
         MANAGE_LINKS = "manage_links", "Client: links to their bookings"
         CREDENTIAL_DIGEST = "credential_digest", "Staff: expiring credentials"
+        NOTIFICATION_FAILURES = "notification_failures", "Staff: messages that could not be sent"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -316,8 +327,11 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A pending row is neither claimed nor published by the sweep before this.
+    next_attempt_at = models.DateTimeField("next try", default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -326,6 +340,21 @@ class Notification(models.Model):
                 fields=["created_at"],
                 name="notification_unsent_idx",
                 condition=Q(status__in=["pending", "sending"]),
+            ),
+            # The sweep's question: which pending rows are due?
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_due_idx",
+                condition=Q(status="pending"),
+            ),
+            # Failures for the admin banner and the staff alert, and the alerts themselves.
+            models.Index(
+                fields=["failed_at"], name="notification_failed_idx", condition=Q(status="failed")
+            ),
+            models.Index(
+                fields=["created_at"],
+                name="notification_alert_idx",
+                condition=Q(kind="notification_failures"),
             ),
         ]
 

@@ -2,14 +2,29 @@
 
 from datetime import date as Date
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import StrictBool
+from pydantic import AfterValidator, StrictBool
 
 from .forms import NOTES_MAX_LENGTH
 
 MAX_DAYS = 31
+
+
+def _printable(value: str) -> str:
+    # PostgreSQL can store neither a NUL character nor half a UTF-16 pair, and no one types one.
+    if "\x00" in value:
+        raise ValueError("Remove the NUL character.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("Use only characters that can be written in UTF-8.") from None
+    return value
+
+
+# Every string the API reads from a client.
+Text = Annotated[str, AfterValidator(_printable)]
 
 
 class Message(Schema):
@@ -52,26 +67,26 @@ class SlotTakenOut(Schema):
 
 
 class AvailabilityQuery(Schema):
-    service: str = Field(max_length=120)
+    service: Text = Field(max_length=120)
     minutes: int = Field(gt=0, le=600)
-    zip: str = Field(pattern=r"^\d{5}$", description="5-digit zip code.")
+    zip: Text = Field(pattern=r"^\d{5}$", description="5-digit zip code.")
     date: Date
     days: int = Field(1, ge=1, le=MAX_DAYS)
     gender: Literal["any", "female", "male"] = "any"
 
 
 class ClientIn(Schema):
-    name: str
-    email: str
-    phone: str
+    name: Text
+    email: Text
+    phone: Text
 
 
 class AddressIn(Schema):
-    line1: str
-    line2: str = ""
-    city: str
-    state: str = "GA"
-    zip: str
+    line1: Text
+    line2: Text = ""
+    city: Text
+    state: Text = "GA"
+    zip: Text
 
 
 class PreferencesIn(Schema):
@@ -80,20 +95,20 @@ class PreferencesIn(Schema):
 
 
 class ReferralIn(Schema):
-    prescriber_name: str
-    practice: str
-    phone: str
+    prescriber_name: Text
+    practice: Text
+    phone: Text
     prescribed_on: Date
 
 
 class BookingIn(Schema):
-    service: str = Field(max_length=120)
+    service: Text = Field(max_length=120)
     minutes: int = Field(gt=0, le=600)
     start: datetime = Field(description="With its UTC offset; a time without one is refused.")
     client: ClientIn
     address: AddressIn
-    notes: str = Field("", max_length=NOTES_MAX_LENGTH)
-    health_notes: str = Field("", max_length=NOTES_MAX_LENGTH)
+    notes: Text = Field("", max_length=NOTES_MAX_LENGTH)
+    health_notes: Text = Field("", max_length=NOTES_MAX_LENGTH)
     consent: StrictBool = Field(
         description="Agreement to the booking terms and to the therapist reading health notes."
     )

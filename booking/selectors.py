@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from therapists.eligibility import therapist_serves_zip
 from therapists.models import Therapist, TimeOff, WorkingHours
-from therapists.validators import validate_zip_code
+from therapists.validators import email_normalise, validate_zip_code
 
 from .availability import Busy, Slot, SlotQuery, TherapistCalendar, open_slots
-from .models import TOKEN_PATTERN, Appointment, Booking, Service, ServiceDuration
+from .models import TOKEN_PATTERN, Appointment, Booking, Notification, Service, ServiceDuration
 
 GENDER_CHOICES = {"any", "female", "male"}
 TOKEN = re.compile(TOKEN_PATTERN)
@@ -281,6 +281,73 @@ def appointment_get_by_job_token(*, token: str) -> Appointment | None:
     )
 
 
+def appointment_is_cancelled(*, appointment: Appointment) -> bool:
+    """The booking was cancelled, or the appointment moved to another therapist: either way
+    it is no longer this therapist's job."""
+    return not appointment.is_active or appointment.booking.status == Booking.Status.CANCELLED
+
+
+def appointment_details_window(*, appointment: Appointment) -> tuple[datetime, datetime]:
+    """When the assigned therapist may see the client's personal details: from
+    ``JOB_DETAILS_VISIBLE_HOURS_BEFORE`` hours before the appointment starts (included) until
+    ``JOB_DETAILS_VISIBLE_HOURS_AFTER`` hours after it ends (excluded)."""
+    return (
+        appointment.starts_at - timedelta(hours=settings.JOB_DETAILS_VISIBLE_HOURS_BEFORE),
+        appointment.ends_at + timedelta(hours=settings.JOB_DETAILS_VISIBLE_HOURS_AFTER),
+    )
+
+
+def appointment_details_visible(*, appointment: Appointment, now: datetime) -> bool:
+    """The one rule for showing a therapist the client's first name, address, phone, access and
+    health notes and prescriber: the job is still theirs and ``now`` is inside its window."""
+    if appointment_is_cancelled(appointment=appointment):
+        return False
+    opens, closes = appointment_details_window(appointment=appointment)
+    return opens <= now < closes
+
+
 def booking_list_upcoming(*, email: str) -> QuerySet[Booking]:
-    """Confirmed bookings still to come that were made with ``email``, soonest first."""
-    return Booking.objects.upcoming().filter(client_email__iexact=email).order_by("starts_at")
+    """Confirmed bookings still to come that were made with ``email`` (compared in its
+    normalised form), soonest first."""
+    return (
+        Booking.objects.upcoming().filter(client_email=email_normalise(email)).order_by("starts_at")
+    )
+
+
+def booking_list_to_anonymise(*, ended_before: datetime) -> QuerySet[Booking]:
+    """Bookings that ended before ``ended_before`` and still hold the client's details."""
+    return Booking.objects.filter(ends_at__lt=ended_before, anonymised_at__isnull=True)
+
+
+def notification_failed_count(*, since: datetime, until: datetime) -> int:
+    """How many messages failed for good between ``since`` and ``until``."""
+    return Notification.objects.filter(
+        status=Notification.Status.FAILED, failed_at__gte=since, failed_at__lt=until
+    ).count()
+
+
+def notification_failure_alert_latest(
+    *, before: datetime | None = None, sent: bool = False
+) -> Notification | None:
+    """The latest staff alert about failed messages (written before ``before``, if given; only
+    one that went out, if ``sent``)."""
+    alerts = Notification.objects.filter(kind=Notification.Kind.NOTIFICATION_FAILURES)
+    if before is not None:
+        alerts = alerts.filter(created_at__lt=before)
+    if sent:
+        alerts = alerts.filter(status=Notification.Status.SENT)
+    return alerts.order_by("-created_at").first()
+
+
+def notification_failures_after(*, alert: Notification | None) -> QuerySet[Notification]:
+    """Messages (other than these alerts) that failed for good after ``alert``, a staff alert
+    that went out, read its list (at its last try), or every one since failures were timed
+    without it; latest first."""
+    failed = Notification.objects.filter(status=Notification.Status.FAILED).exclude(
+        kind=Notification.Kind.NOTIFICATION_FAILURES
+    )
+    if alert is None:
+        failed = failed.filter(failed_at__isnull=False)
+    else:
+        failed = failed.filter(failed_at__gte=alert.claimed_at or alert.created_at)
+    return failed.order_by("-failed_at", "-id")

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from therapists.models import Therapist
+from therapists.validators import email_normalise
 
 from .assignment import (
     SlotRequest,
@@ -83,7 +84,7 @@ def _booking_build(*, service: Service, minutes: int, starts_at, now, details) -
         for name, value in details.items()
     }
     if "client_email" in values:
-        values["client_email"] = values["client_email"].lower()
+        values["client_email"] = email_normalise(values["client_email"])
     if "state" in values:
         values["state"] = values["state"].upper()
     duration = service.duration_for(minutes)

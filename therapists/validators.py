@@ -1,5 +1,8 @@
 """Validators shared by admin forms, the booking forms and the API."""
 
+import contextlib
+import unicodedata
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 
@@ -17,6 +20,23 @@ def phone_to_e164(raw: str) -> str:
             "Enter a valid phone number, like (404) 555-0123.", code="invalid_phone"
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email_normalise(raw: str) -> str:
+    """The one form in which email addresses are stored and compared.
+
+    NFKC-normalised and trimmed; the local part lower-cased; the domain IDNA-encoded to ASCII
+    (punycode) and lower-cased. Look-alike letters do not fold onto ASCII ones this way: the
+    dotless ``ı`` of ``gmaıl.com`` gives ``xn--gmal-nza.com``, never ``gmail.com``. Compare
+    these forms exactly, never with a Unicode case-insensitive SQL comparison."""
+    value = unicodedata.normalize("NFKC", raw or "").strip()
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return value.lower()
+    # A domain that is not valid stays as it is, and its field's check refuses the address.
+    with contextlib.suppress(UnicodeError):
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local.lower()}@{domain.lower()}"
 
 
 def validate_phone(value: str) -> None:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ..assignment import SlotTaken
 from ..draft import BookingDraft, SlotTakenNotice
 from ..forms import DetailsForm, ServiceStepForm, TimeStepForm, errors_onto_form
-from ..ratelimit import rate_limit_exceeded
+from ..ratelimit import rate_limit_count, rate_limit_reached
 from ..selectors import not_served_message, service_serves_zip
 from ..services import booking_create
 from .common import (
@@ -195,7 +195,7 @@ def book_review(request):
 
 
 def _confirm(request, draft: BookingDraft, service):
-    if rate_limit_exceeded(request, scope="booking", rate=settings.BOOKING_RATE_LIMIT):
+    if rate_limit_reached(request, scope="booking", rate=settings.BOOKING_RATE_LIMIT):
         return rate_limited(request)
     try:
         booking = booking_create(**draft.booking_arguments(service))
@@ -208,6 +208,7 @@ def _confirm(request, draft: BookingDraft, service):
         return redirect("booking:book_time")
     except ValidationError as error:
         return _review_refused(request, draft, service, error)
+    rate_limit_count(request, scope="booking", rate=settings.BOOKING_RATE_LIMIT)
     BookingDraft.clear(request.session)
     messages.success(request, "You're booked. We've emailed your confirmation.")
     return redirect(booking)

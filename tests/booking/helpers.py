@@ -5,6 +5,7 @@ Atlanta.
 """
 
 import html
+import json
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
@@ -37,6 +38,31 @@ REFERRAL = {
     "prescriber_phone": "404-555-0100",
     "prescribed_on": date(2026, 11, 20),
 }
+
+
+# A booking as the JSON API takes it: Wed, Dec 2 at 2 pm (TOMORROW), Swedish for 60 minutes.
+BODY = {
+    "service": "swedish",
+    "minutes": 60,
+    "start": "2026-12-02T14:00:00-05:00",
+    "client": {"name": "Ada Client", "email": "ada@example.com", "phone": "+14045550123"},
+    "address": {
+        "line1": "100 Peachtree St NW",
+        "line2": "",
+        "city": "Atlanta",
+        "state": "GA",
+        "zip": "30309",
+    },
+    "notes": "Street parking",
+    "health_notes": "Sore left shoulder",
+    "consent": True,
+    "preferences": {"gender": "any", "pressure": "medium"},
+}
+
+
+def post(client, path, body=None, **extra):
+    """A JSON POST, as an API client sends it."""
+    return client.post(path, json.dumps(body or {}), content_type="application/json", **extra)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

@@ -1,6 +1,5 @@
 """The public JSON API: services, availability, bookings, and every kind of bad input."""
 
-import json
 from datetime import datetime
 
 import pytest
@@ -9,38 +8,17 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Appointment, Booking
-from tests.booking.helpers import DAY, TOMORROW, at, make_booking
+from tests.booking.helpers import BODY, DAY, TOMORROW, at, make_booking, post
 from tests.factories import ServiceFactory, TherapistFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
-BODY = {
-    "service": "swedish",
-    "minutes": 60,
-    "start": "2026-12-02T14:00:00-05:00",
-    "client": {"name": "Ada Client", "email": "ada@example.com", "phone": "+14045550123"},
-    "address": {
-        "line1": "100 Peachtree St NW",
-        "line2": "",
-        "city": "Atlanta",
-        "state": "GA",
-        "zip": "30309",
-    },
-    "notes": "Street parking",
-    "health_notes": "Sore left shoulder",
-    "consent": True,
-    "preferences": {"gender": "any", "pressure": "medium"},
-}
 REFERRAL_JSON = {
     "prescriber_name": "Dr. Lee",
     "practice": "Midtown Ortho",
     "phone": "+14045550100",
     "prescribed_on": "2026-11-20",
 }
-
-
-def post(client, path, body=None, **extra):
-    return client.post(path, json.dumps(body or {}), content_type="application/json", **extra)
 
 
 def test_services_list_slugs_kinds_modalities_and_prices(client, swedish, maya):

@@ -194,6 +194,39 @@ def test_lost_link_answers_the_same_whether_or_not_bookings_exist(client, bookin
     assert [n.recipient.lower() for n in links] == ["ada@example.com"]
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "sam@gma\u0131l.com",  # dotless i: xn--gmal-nza.com, which SQL UPPER() reads as GMAIL
+        "\u017fam@gma\u0131l.com",  # long s as well
+        "sam@gm\u0430il.com",  # Cyrillic a
+    ],
+)
+def test_lost_link_sends_nothing_for_a_look_alike_address(
+    client, swedish, maya, mailoutbox, typed, django_capture_on_commit_callbacks
+):
+    make_booking(swedish, at(TOMORROW, 14), client_email="sam@gmail.com")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/booking/lost-link/", {"email": typed})
+
+    assert response.status_code == 200
+    assert not Notification.objects.filter(kind=Notification.Kind.MANAGE_LINKS).exists()
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("typed", [" ADA@Example.COM ", "ada@EXAMPLE.COM"])
+def test_lost_link_goes_to_the_address_stored_on_the_booking(
+    client, booking, mailoutbox, typed, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/booking/lost-link/", {"email": typed})
+
+    [message] = mailoutbox
+    assert message.to == ["ada@example.com"]
+    assert booking.get_absolute_url() in message.body
+
+
 def test_lost_link_refuses_a_bad_address_with_a_message(client):
     response = client.post("/booking/lost-link/", {"email": "x" * 5000})
 
