@@ -158,14 +158,12 @@ def stop(server: subprocess.Popen) -> tuple[str, str]:
         return server.communicate()
 
 
-@pytest.mark.django_db
-def test_gunicorn_with_the_project_config_logs_no_token():
+def logs_of(command: list[str]) -> tuple[list[str], str, str, int]:
+    """Start ``command`` (a server on a free loopback port), request token paths, stop it;
+    the tokens sent and what it wrote to stdout and stderr."""
     port = free_port()
     server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "spatheory.wsgi"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", "1"),
-        ],
+        [arg.format(port=port) for arg in command],
         cwd=ROOT,
         env=server_env(),
         stdout=subprocess.PIPE,
@@ -176,7 +174,18 @@ def test_gunicorn_with_the_project_config_logs_no_token():
         wait_until_serving(port, server)
         tokens = requests_with_tokens(port)
     finally:
-        access_log, error_log = stop(server)
+        output, log = stop(server)
+    return tokens, output, log, port
+
+
+@pytest.mark.django_db
+def test_gunicorn_with_the_project_config_logs_no_token():
+    tokens, access_log, error_log, port = logs_of(
+        [
+            *(sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "spatheory.wsgi"),
+            *("--bind", "127.0.0.1:{port}", "--workers", "1"),
+        ]
+    )
 
     for token in tokens:
         assert token not in access_log + error_log
@@ -189,20 +198,9 @@ def test_gunicorn_with_the_project_config_logs_no_token():
 
 @pytest.mark.django_db
 def test_runserver_logs_no_token():
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=server_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    tokens, output, log, _ = logs_of(
+        [sys.executable, "manage.py", "runserver", "127.0.0.1:{port}", "--noreload"]
     )
-    try:
-        wait_until_serving(port, server)
-        tokens = requests_with_tokens(port)
-    finally:
-        output, log = stop(server)
 
     for token in tokens:
         assert token not in output + log
