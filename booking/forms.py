@@ -4,12 +4,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.urls import reverse
+from django.utils.html import format_html
 
 from therapists.validators import validate_phone, validate_zip_code
 
 from .models import Booking, Service, ServiceDuration
 from .selectors import lengths_offered_message
 from .validation import REFERRAL_FIELDS
+from .wording import SPACE_NEEDED
 
 # Free-text answers are kept to a size a person writes; anything longer is refused, not cut.
 NOTES_MAX_LENGTH = 2000
@@ -70,6 +72,22 @@ def _duration_label(service: Service, duration: ServiceDuration) -> str:
     return f"{duration.minutes} minutes{each} · ${duration.price}{for_whom}"
 
 
+class ServiceRadioSelect(forms.RadioSelect):
+    """Service radios that carry each service's lengths and prices, shown under its label so
+    they are right with JavaScript off too (the length radios can't follow a radio change)."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        service = getattr(value, "instance", None)
+        if service is not None:
+            option["lengths"] = [
+                _duration_label(service, duration) for duration in service.durations.all()
+            ]
+            if option["attrs"].get("id"):
+                option["attrs"]["aria-describedby"] = f"{option['attrs']['id']}_lengths"
+        return option
+
+
 class ServiceStepForm(StepForm):
     service = forms.ModelChoiceField(
         queryset=Service.objects.active().prefetch_related(
@@ -77,7 +95,7 @@ class ServiceStepForm(StepForm):
         ),
         to_field_name="slug",
         empty_label=None,
-        widget=forms.RadioSelect,
+        widget=ServiceRadioSelect,
         label="Which massage would you like?",
         error_messages={"required": "Choose a massage.", "invalid_choice": "Choose a massage."},
     )
@@ -120,6 +138,19 @@ class ServiceStepForm(StepForm):
                 (duration.minutes, _duration_label(service, duration))
                 for duration in service.durations.all()
             ]
+            self.fields["minutes"].error_messages["invalid_choice"] = lengths_offered_message(
+                service
+            )
+        # With JavaScript on, choosing a massage swaps in its own lengths and prices.
+        self.fields["service"].widget.attrs.update(
+            {
+                "hx-get": reverse("booking:book_lengths"),
+                "hx-trigger": "change",
+                "hx-target": "#id_minutes_group",
+                "hx-swap": "outerHTML",
+                "hx-include": "[name='minutes']",
+            }
+        )
         # With JavaScript on, the answer to "do you come to me?" appears as the zip is typed.
         self.fields["zip_code"].widget.attrs.update(
             {
@@ -132,6 +163,7 @@ class ServiceStepForm(StepForm):
 
     def layout_fields(self) -> list:
         fields = super().layout_fields()
+        fields[0] = Field("service", template="booking/_service_field.html")
         zip_index = list(self.fields).index("zip_code")
         fields.insert(zip_index + 1, HTML(ZIP_ANSWER))
         return fields
@@ -214,7 +246,7 @@ class DetailsForm(StepForm):
     access_notes = forms.CharField(
         label="Getting in and parking (optional)",
         help_text="Gate codes, stairs, pets, where to park. We'll bring the table, sheets and "
-        "oils; your therapist needs a space about 7 by 3 feet to set up.",
+        f"oils. {SPACE_NEEDED}",
         max_length=NOTES_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -267,6 +299,11 @@ class DetailsForm(StepForm):
 
     def __init__(self, *args, service: Service | None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["consent"].help_text = format_html(
+            "Read the {} and our {} first. Your notes are used only to plan a safe massage.",
+            _new_tab_link("terms", "booking terms"),
+            _new_tab_link("privacy", "privacy notice"),
+        )
         if service is None:
             # The service is chosen on the same form: booking_create decides about the referral.
             for name in REFERRAL_FIELDS:
@@ -274,6 +311,15 @@ class DetailsForm(StepForm):
         elif not service.requires_referral:
             for name in REFERRAL_FIELDS:
                 del self.fields[name]
+
+
+def _new_tab_link(url_name: str, text: str) -> str:
+    """A link that opens beside the form, so reading it never loses what was typed."""
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener">{} (opens in a new tab)</a>',
+        reverse(url_name),
+        text,
+    )
 
 
 class LostLinkForm(StepForm):
@@ -315,4 +361,9 @@ class PhoneBookingForm(DetailsForm):
         self.fields["consent"].label = (
             "The client agrees to the booking terms and to their therapist reading their "
             "health notes"
+        )
+        self.fields["consent"].help_text = format_html(
+            "Read the client the {} and tell them who sees their health notes ({}).",
+            _new_tab_link("terms", "booking terms"),
+            _new_tab_link("privacy", "privacy notice"),
         )

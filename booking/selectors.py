@@ -176,8 +176,12 @@ def slot_query_build(
 
 
 def lengths_offered_message(service: Service) -> str:
-    lengths = ", ".join(str(duration.minutes) for duration in service.durations.all())
-    return f"{service.name} is offered for {lengths} minutes."
+    """What a client reads when they ask for a length the service doesn't come in, like
+    "Sleep massage comes in 60 or 90 minutes."."""
+    lengths = sorted(duration.minutes for duration in service.durations.all())
+    words = [str(minutes) for minutes in lengths]
+    listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    return f"{service.name} comes in {listed} minutes."
 
 
 def _slot_request_validate(
@@ -208,6 +212,24 @@ def service_serves_zip(*, service: Service, zip_code: str) -> bool:
     area?", and the slot list then shows when someone can actually come."""
     therapists = Therapist.objects.filter(
         status=Therapist.Status.ACTIVE, modalities__id=service.modality_id
+    ).only("home_zip", "travel_radius_miles")
+    return any(therapist_serves_zip(therapist, zip_code) for therapist in therapists)
+
+
+def covered_not_bookable_message(zip_code: str) -> str:
+    return f"We cover {zip_code}, but no therapist is free to book there right now."
+
+
+def service_bookable_in_zip(*, service: Service, zip_code: str) -> bool:
+    """Whether someone could actually be booked for this service at the zip within the booking
+    horizon: a therapist bookable on some day from today (licence, insurance and checks in
+    date, not suspended) who gives its modality and reaches the zip. Cheap: one query, no slot
+    computation, so the slot list may still find every time taken."""
+    today = timezone.localdate()
+    therapists = Therapist.objects.bookable_between(
+        today,
+        today + timedelta(days=settings.BOOKING_HORIZON_DAYS),
+        modality_id=service.modality_id,
     ).only("home_zip", "travel_radius_miles")
     return any(therapist_serves_zip(therapist, zip_code) for therapist in therapists)
 

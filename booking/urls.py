@@ -25,6 +25,7 @@ urlpatterns = [
     path("services/<slug:slug>/", catalogue.service_detail, name="service_detail"),
     path("book/", flow.book, name="book"),
     path("book/zip-check/", flow.book_zip_check, name="book_zip_check"),
+    path("book/lengths/", flow.book_lengths, name="book_lengths"),
     path("book/time/", flow.book_time, name="book_time"),
     path("book/details/", flow.book_details, name="book_details"),
     path("book/review/", flow.book_review, name="book_review"),

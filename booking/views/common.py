@@ -4,6 +4,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -13,6 +14,8 @@ from ..models import Service
 from ..selectors import Availability, slot_list_available
 
 PICKER_DAYS = 14
+# How far "Previous week" and "Next week" move the date strip.
+PICKER_STEP_DAYS = 7
 
 
 def is_htmx(request) -> bool:
@@ -44,28 +47,79 @@ def private_page(view):
     return wrapper
 
 
+def _last_bookable_day() -> date:
+    return timezone.localdate() + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+
+
+def _latest_first_day() -> date:
+    """The last day the strip may start on: its last day is then the last bookable one."""
+    return max(timezone.localdate(), _last_bookable_day() - timedelta(days=PICKER_DAYS - 1))
+
+
+def picker_first_day(*, asked: date | None, chosen_day: date | None) -> date:
+    """The strip's first day: the ``?from=`` asked for (kept within the horizon), else today
+    when the chosen day is in the first strip, else the chosen day when it is bookable."""
+    today = timezone.localdate()
+    latest = _latest_first_day()
+    if asked is not None:
+        return min(max(asked, today), latest)
+    if chosen_day is None or not today <= chosen_day <= _last_bookable_day():
+        return today
+    if chosen_day < today + timedelta(days=PICKER_DAYS):
+        return today
+    return min(chosen_day, latest)
+
+
 def availability_for(
-    service: Service, *, minutes: int, zip_code: str, gender: str, exclude_booking=None
+    service: Service,
+    *,
+    minutes: int,
+    zip_code: str,
+    gender: str,
+    exclude_booking=None,
+    first_day: date | None = None,
 ) -> Availability:
-    """Open times for the picker's days, from today."""
+    """Open times for the strip's days, from ``first_day`` (today by default)."""
+    first_day = first_day or timezone.localdate()
+    last_day = min(first_day + timedelta(days=PICKER_DAYS - 1), _last_bookable_day())
     return slot_list_available(
         service=service,
         minutes=minutes,
         zip_code=zip_code,
-        start_date=timezone.localdate(),
-        days=PICKER_DAYS,
+        start_date=first_day,
+        days=(last_day - first_day).days + 1,
         gender=gender,
         exclude_booking=exclude_booking,
     )
 
 
-def slot_picker(availability: Availability, *, chosen_day: date | None) -> dict:
-    """The date strip and the chosen day's open times, grouped by part of the day."""
-    first_day = timezone.localdate()
+def _week_links(picker_url: str, first_day: date) -> dict:
+    today, latest = timezone.localdate(), _latest_first_day()
+    previous = max(first_day - timedelta(days=PICKER_STEP_DAYS), today)
+    following = min(first_day + timedelta(days=PICKER_STEP_DAYS), latest)
+    return {
+        "previous_week_url": f"{picker_url}?from={previous:%Y-%m-%d}"
+        if first_day > today
+        else None,
+        "next_week_url": f"{picker_url}?from={following:%Y-%m-%d}" if first_day < latest else None,
+    }
+
+
+def slot_picker(
+    availability: Availability,
+    *,
+    chosen_day: date | None,
+    first_day: date | None = None,
+    picker_url: str = "",
+) -> dict:
+    """The date strip (from ``first_day``, today by default, up to the last bookable day), its
+    previous and next week links, and the chosen day's open times by part of the day."""
+    first_day = first_day or timezone.localdate()
+    last_day = min(first_day + timedelta(days=PICKER_DAYS - 1), _last_bookable_day())
     by_day = defaultdict(list)
     for slot in availability.slots:
         by_day[timezone.localtime(slot.starts_at).date()].append(slot)
-    days = [first_day + timedelta(days=offset) for offset in range(PICKER_DAYS)]
+    days = [first_day + timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
     if chosen_day not in days:
         chosen_day = next((day for day in days if by_day[day]), first_day)
     groups = {"Morning": [], "Afternoon": [], "Evening": []}
@@ -73,8 +127,11 @@ def slot_picker(availability: Availability, *, chosen_day: date | None) -> dict:
         groups[_part_of_day(slot.starts_at)].append(slot)
     return {
         "days": [{"date": day, "open": len(by_day[day])} for day in days],
+        "first_day": first_day,
         "chosen_day": chosen_day,
         "slot_groups": [(label, slots) for label, slots in groups.items() if slots],
+        "picker_url": picker_url,
+        **_week_links(picker_url, first_day),
     }
 
 
@@ -83,10 +140,11 @@ def _part_of_day(moment) -> str:
     return "Morning" if hour < 12 else "Afternoon" if hour < 17 else "Evening"
 
 
-def day_asked(request) -> date | None:
-    """The ``?day=`` a client picked on the date strip, if it is a real date."""
+def day_asked(request, name: str = "day") -> date | None:
+    """The ``?day=`` a client picked on the date strip (or the ``?from=`` its week links ask
+    for), if it is a real date."""
     try:
-        return parse_date(request.GET.get("day", ""))
+        return parse_date(request.GET.get(name, ""))
     except ValueError:
         return None
 

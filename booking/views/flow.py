@@ -4,6 +4,8 @@ Each step reads and writes the client's ``BookingDraft``; only the last one book
 ``booking_create``, and puts any refusal back on the step that asked the question.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -11,19 +13,25 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..assignment import SlotTaken
 from ..draft import BookingDraft, SlotTakenNotice
 from ..forms import DetailsForm, ServiceStepForm, TimeStepForm, errors_onto_form
 from ..ratelimit import rate_limit_count, rate_limit_reached
-from ..selectors import not_served_message, service_serves_zip
+from ..selectors import (
+    covered_not_bookable_message,
+    not_served_message,
+    service_bookable_in_zip,
+    service_serves_zip,
+)
 from ..services import booking_create
 from .common import (
     availability_for,
     day_asked,
     day_of_posted_start,
     is_htmx,
+    picker_first_day,
     rate_limited,
     slot_picker,
 )
@@ -43,6 +51,20 @@ def _not_served(zip_code: str) -> str:
         f"{not_served_message(zip_code)} Call us on {settings.BUSINESS_PHONE} and we'll see "
         "what we can do."
     )
+
+
+def _nobody_bookable(zip_code: str) -> str:
+    return f"{covered_not_bookable_message(zip_code)} Call us on {settings.BUSINESS_PHONE}."
+
+
+def zip_answer(*, service, zip_code: str) -> tuple[str, str]:
+    """Whether we can come to the zip for this service: ``("yes", "")`` only when a therapist
+    could actually be booked there within the horizon, else ``("no", what is true)``."""
+    if not service_serves_zip(service=service, zip_code=zip_code):
+        return "no", _not_served(zip_code)
+    if not service_bookable_in_zip(service=service, zip_code=zip_code):
+        return "no", _nobody_bookable(zip_code)
+    return "yes", ""
 
 
 def _step_one_initial(request, draft: BookingDraft) -> dict:
@@ -66,7 +88,8 @@ def book(request):
     form = ServiceStepForm(request.POST)
     if form.is_valid():
         service, zip_code = form.cleaned_data["service"], form.cleaned_data["zip_code"]
-        if service_serves_zip(service=service, zip_code=zip_code):
+        answer, refusal = zip_answer(service=service, zip_code=zip_code)
+        if answer == "yes":
             draft.choose_service(
                 service=service,
                 minutes=form.cleaned_data["minutes"],
@@ -75,7 +98,7 @@ def book(request):
             )
             draft.save(request.session)
             return redirect("booking:book_time")
-        form.add_error("zip_code", _not_served(zip_code))
+        form.add_error("zip_code", refusal)
     return render(request, "booking/book_service.html", {"form": form, "step": 1})
 
 
@@ -85,14 +108,22 @@ def book_zip_check(request):
     form = ServiceStepForm(request.POST)
     form.is_valid()
     service, zip_code = form.cleaned_data.get("service"), form.cleaned_data.get("zip_code")
-    served = None
-    if service and zip_code:
-        served = service_serves_zip(service=service, zip_code=zip_code)
+    answer, refusal = (
+        zip_answer(service=service, zip_code=zip_code) if service and zip_code else ("", "")
+    )
     return render(
         request,
         "booking/_zip_answer.html",
-        {"served": served, "zip_code": zip_code, "not_served": _not_served(zip_code or "")},
+        {"answer": answer, "zip_code": zip_code, "refusal": refusal},
     )
+
+
+@require_GET
+def book_lengths(request):
+    """The length radios for the massage just chosen on step 1, with its prices (htmx)."""
+    initial = {"service": request.GET.get("service"), "minutes": request.GET.get("minutes")}
+    form = ServiceStepForm(initial=initial)
+    return render(request, "booking/_lengths.html", {"form": form})
 
 
 def _draft_for(request, *steps: str):
@@ -118,8 +149,15 @@ def book_time(request):
     draft, service = _draft_for(request, "service")
     if service is None:
         return redirect("booking:book")
+    chosen_day = _chosen_day(request, draft)
+    asked_from = day_asked(request, "from") if request.method == "GET" else None
+    first_day = picker_first_day(asked=asked_from, chosen_day=chosen_day)
     availability = availability_for(
-        service, minutes=draft.minutes, zip_code=draft.zip_code, gender=draft.gender_preference
+        service,
+        minutes=draft.minutes,
+        zip_code=draft.zip_code,
+        gender=draft.gender_preference,
+        first_day=first_day,
     )
     if request.method == "POST":
         form = TimeStepForm(request.POST, slots=availability.slots)
@@ -130,7 +168,6 @@ def book_time(request):
     else:
         initial = {"start": draft.starts_at.isoformat() if draft.starts_at else None}
         form = TimeStepForm(initial=initial, slots=availability.slots)
-    chosen_day = _chosen_day(request, draft)
     if request.method == "GET" and chosen_day:
         draft.day = chosen_day
         draft.save(request.session)
@@ -141,8 +178,12 @@ def book_time(request):
         "draft": draft,
         "availability": availability,
         "slot_taken": draft.slot_taken,
-        "picker_url": reverse("booking:book_time"),
-        **slot_picker(availability, chosen_day=chosen_day),
+        **slot_picker(
+            availability,
+            chosen_day=chosen_day,
+            first_day=first_day,
+            picker_url=reverse("booking:book_time"),
+        ),
     }
     template = "booking/_slots.html" if is_htmx(request) and request.method == "GET" else None
     return render(request, template or "booking/book_time.html", context)
@@ -188,10 +229,21 @@ def book_review(request):
             "draft": draft,
             "details": draft.details,
             "starts_at": draft.starts_at,
+            "ends_at": _review_ends_at(service, draft),
             "price": duration.price if duration else None,
             "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
         },
     )
+
+
+def _review_ends_at(service, draft: BookingDraft):
+    """When the massage ends; for back-to-back couples, both massages and the changeover."""
+    if draft.starts_at is None or not draft.minutes:
+        return None
+    minutes = service.appointment_minutes(
+        draft.minutes, changeover=settings.BOOKING_COUPLES_CHANGEOVER_MINUTES
+    )
+    return draft.starts_at + timedelta(minutes=minutes)
 
 
 def _confirm(request, draft: BookingDraft, service):

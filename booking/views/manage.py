@@ -31,6 +31,7 @@ from .common import (
     day_asked,
     day_of_posted_start,
     is_htmx,
+    picker_first_day,
     private_page,
     rate_limited,
     slot_picker,
@@ -113,14 +114,25 @@ def _reschedule_post(request, booking: Booking, form: TimeStepForm):
     return redirect(booking), None
 
 
+def _reschedule_days(request, booking: Booking):
+    """The day whose times the picker shows and the strip's first day."""
+    if request.method == "POST":
+        chosen_day = day_of_posted_start(request)
+        return chosen_day, picker_first_day(asked=None, chosen_day=chosen_day)
+    chosen_day = day_asked(request) or timezone.localtime(booking.starts_at).date()
+    return chosen_day, picker_first_day(asked=day_asked(request, "from"), chosen_day=chosen_day)
+
+
 @changeable_booking_page("changed")
 def booking_reschedule_view(request, booking: Booking):
+    chosen_day, first_day = _reschedule_days(request, booking)
     availability = availability_for(
         booking.service,
         minutes=booking.minutes,
         zip_code=booking.zip_code,
         gender=booking.gender_preference,
         exclude_booking=booking,
+        first_day=first_day,
     )
     slot_taken = None
     if request.method == "POST":
@@ -128,18 +140,18 @@ def booking_reschedule_view(request, booking: Booking):
         done, slot_taken = _reschedule_post(request, booking, form)
         if done:
             return done
-        chosen_day = day_of_posted_start(request)
     else:
         form = TimeStepForm(slots=availability.slots)
-        chosen_day = day_asked(request) or timezone.localtime(booking.starts_at).date()
+    picker_url = reverse("booking:reschedule", kwargs={"token": booking.token})
     context = {
         "form": form,
         "booking": booking,
         "service": booking.service,
         "availability": availability,
         "slot_taken": slot_taken,
-        "picker_url": reverse("booking:reschedule", kwargs={"token": booking.token}),
-        **slot_picker(availability, chosen_day=chosen_day),
+        **slot_picker(
+            availability, chosen_day=chosen_day, first_day=first_day, picker_url=picker_url
+        ),
     }
     if is_htmx(request) and request.method == "GET":
         return render(request, "booking/_slots.html", context)

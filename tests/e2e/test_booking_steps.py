@@ -1,0 +1,88 @@
+"""The booking steps in a real browser: the lengths follow the massage chosen, focus follows
+the times htmx swaps in, and the date strip pages through every bookable day."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.factories import ServiceFactory, TherapistFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def couples(swedish):
+    service = ServiceFactory(
+        name="Couples massage, side by side",
+        slug="couples",
+        kind="couples_side_by_side",
+        prices={60: "250.00", 90: "340.00"},
+    )
+    ServiceFactory(slug="swedish", prices={60: "125.00", 90: "170.00", 120: "215.00"})
+    for name in ("Jo", "Sam"):
+        TherapistFactory(first_name=name, modalities=[service.modality], hours="all")
+    return service
+
+
+def test_choosing_couples_swaps_in_its_lengths_and_prices(page, couples):
+    page.goto("/book/?service=swedish")
+    lengths = page.get_by_role("group", name="How long?")
+    expect(lengths.get_by_role("radio", name=re.compile("120 minutes"))).to_be_visible()
+
+    page.get_by_role("radio", name="Couples massage, side by side").check()
+
+    expect(lengths.get_by_role("radio", name=re.compile(r"\$250\.00"))).to_be_visible()
+    expect(lengths.get_by_role("radio", name=re.compile(r"\$340\.00"))).to_be_visible()
+    expect(lengths.get_by_role("radio", name=re.compile("120 minutes"))).to_have_count(0)
+    expect(lengths.get_by_text("$125.00")).to_have_count(0)
+
+
+def test_without_javascript_each_massage_lists_its_prices(new_page, couples):
+    page = new_page(javascript=False)
+    page.goto("/book/?service=swedish")
+
+    choice = page.locator(".form-check", has=page.get_by_label("Couples massage, side by side"))
+
+    expect(choice.get_by_text("60 minutes each · $250.00 for the two of you")).to_be_visible()
+
+
+def choose_service_and_zip(page) -> None:
+    page.goto("/book/?service=swedish")
+    page.get_by_role("radio", name=re.compile("^60 minutes")).check()
+    page.get_by_label("Your zip code").fill("30309")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Choose a time", level=1)).to_be_visible()
+
+
+def test_choosing_a_day_moves_focus_to_its_times(page, swedish, maya):
+    choose_service_and_zip(page)
+    day = timezone.localdate() + timedelta(days=2)
+
+    page.get_by_role("button", name=re.compile(rf"^{day:%a} {day:%b} {day.day} ")).click()
+
+    heading = page.get_by_role("heading", name=f"Times on {day:%A, %B} {day.day}")
+    expect(heading).to_be_focused()
+
+
+def test_next_week_reaches_the_last_bookable_day_with_and_without_javascript(
+    new_page, swedish, maya
+):
+    last = timezone.localdate() + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    for javascript in (True, False):
+        page = new_page(javascript=javascript)
+        choose_service_and_zip(page)
+        next_week = page.get_by_role("link", name="Next week")
+        while next_week.count():
+            next_week.click()
+            if javascript:
+                expect(page.get_by_role("heading", name=re.compile("^Times on"))).to_be_focused()
+        last_day = page.get_by_role("button", name=re.compile(rf"^{last:%a} {last:%b} {last.day} "))
+        expect(last_day).to_be_visible()
+        last_day.click()
+        expect(
+            page.get_by_role("heading", name=f"Times on {last:%A, %B} {last.day}")
+        ).to_be_visible()
