@@ -90,7 +90,7 @@ def test_the_sticky_book_button_on_a_service_page_books_that_service(client, swe
     page = page_of(client.get("/services/swedish/"))
 
     sticky = page[page.index('class="sticky-book') :]
-    assert 'href="/book/?service=swedish"' in sticky[: sticky.index("</div>")]
+    assert 'href="/book/?service=swedish"' in sticky[: sticky.index("</aside>")]
 
 
 def test_the_demo_catalogue_is_complete_and_keeps_what_staff_changed():
