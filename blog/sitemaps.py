@@ -30,7 +30,14 @@ class StaticPageSitemap(SiteUrlSitemap):
     changefreq = "weekly"
 
     def items(self):
-        return ["home", "booking:service_list", "therapists:list", "blog:index"]
+        return [
+            "home",
+            "booking:service_list",
+            "therapists:list",
+            "blog:index",
+            "terms",
+            "privacy",
+        ]
 
     def location(self, item):
         return reverse(item)

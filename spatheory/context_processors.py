@@ -2,6 +2,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
+from booking.wording import SPACE_NEEDED, late_cancellation_policy
 from therapists.validators import phone_to_e164
 
 
@@ -20,4 +21,7 @@ def site(request):
         "site_url": settings.SITE_URL,
         "business_phone": settings.BUSINESS_PHONE,
         "business_phone_tel": business_phone_tel(),
+        "space_needed": SPACE_NEEDED,
+        "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
+        "late_policy": late_cancellation_policy(),
     }

@@ -17,8 +17,11 @@ handler500 = "spatheory.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("terms/", views.terms, name="terms"),
+    path("privacy/", views.privacy, name="privacy"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path("admin/two-factor/", include("staff.urls")),
     path("admin/", admin.site.urls),

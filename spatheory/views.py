@@ -1,10 +1,12 @@
+from pathlib import Path
+
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import FileResponse, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
@@ -13,6 +15,8 @@ from blog.seo import business_json_ld
 from booking.selectors import service_list_active
 
 from .context_processors import site
+
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.ico"
 
 
 @require_GET
@@ -29,6 +33,26 @@ def home(request):
 
 
 @require_GET
+def terms(request):
+    """The booking terms a client agrees to on the details step."""
+    return render(request, "terms.html")
+
+
+@require_GET
+def privacy(request):
+    """What we keep about a client, for how long, and who sees it."""
+    return render(
+        request,
+        "privacy.html",
+        {
+            "retention_months": settings.BOOKING_RETENTION_MONTHS,
+            "visible_before": settings.JOB_DETAILS_VISIBLE_HOURS_BEFORE,
+            "visible_after": settings.JOB_DETAILS_VISIBLE_HOURS_AFTER,
+        },
+    )
+
+
+@require_GET
 def robots_txt(request):
     # Booking pages stay crawlable on purpose: they answer with X-Robots-Tag: noindex, which a
     # crawler can only see if robots.txt lets it fetch them.
@@ -39,6 +63,13 @@ def robots_txt(request):
         f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@cache_control(public=True, max_age=60 * 60 * 24)
+@require_GET
+def favicon(request):
+    # Browsers ask for /favicon.ico whatever the page links to, so it is answered at that path.
+    return FileResponse(FAVICON.open("rb"), content_type="image/x-icon")
 
 
 @never_cache

@@ -29,6 +29,7 @@ from ..selectors import (
     notification_failure_alert_latest,
     notification_failures_after,
 )
+from ..wording import SPACE_NEEDED, late_cancellation_policy
 
 Kind = Notification.Kind
 
@@ -163,9 +164,16 @@ def _client_context(notification: Notification) -> dict | None:
         booking.status != Booking.Status.CONFIRMED or booking.starts_at <= timezone.now()
     ):
         return None
+    active = booking.appointments.filter(is_active=True).select_related("therapist")
     return _booking_context(booking) | {
         "first_name": booking.client_first_name,
         "manage_url": manage_url(booking),
+        "therapist_names": [appointment.therapist.first_name for appointment in active],
+        "is_couples": booking.service.is_couples,
+        "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
+        "late_policy": late_cancellation_policy(),
+        "space_needed": SPACE_NEEDED,
+        "terms_url": settings.SITE_URL + reverse("terms"),
     }
 
 
