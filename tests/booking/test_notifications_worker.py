@@ -142,9 +142,10 @@ def test_a_booking_made_while_the_broker_is_down_succeeds_and_is_sent_by_the_swe
             committing = time.monotonic()
         # What the broker can add to a booking is the commit, which runs the after-commit
         # publish: it fails fast and quietly. (The availability checks before it don't touch
-        # the broker.)
+        # the broker.) A broker retried with back-off would hold the client for several seconds;
+        # one second leaves room for a loaded machine.
         publishing = time.monotonic() - committing
-    assert publishing < 0.2, f"commit and publish took {publishing:.2f} s with the broker down"
+    assert publishing < 1.0, f"commit and publish took {publishing:.2f} s with the broker down"
     assert booking.pk is not None
     rows = Notification.objects.filter(booking=booking)
     assert set(rows.values_list("status", flat=True)) == {Status.PENDING}
@@ -153,8 +154,8 @@ def test_a_booking_made_while_the_broker_is_down_succeeds_and_is_sent_by_the_swe
     # The broker is back; a minute later the sweep runs (twice, as beat might).
     rows.update(next_attempt_at=timezone.now() - timedelta(minutes=2))
     assert notification_sweep_run() == 3
-    notification_sweep_run()
-    wait_for(lambda: len(task_runs) >= 3, what="the swept tasks")
+    second_sweep = notification_sweep_run()
+    wait_for(lambda: len(task_runs) >= 3 + second_sweep, what="the swept tasks")
     wait_for(lambda: set(rows.values_list("status", flat=True)) == {Status.SENT}, what="rows sent")
     assert len(client_messages()) == 1
     assert len(mail.outbox) == 3
