@@ -8,6 +8,7 @@ from decimal import Decimal
 from therapists.models import Modality
 
 from .models import Service, ServiceDuration
+from .wording import SPACE_NEEDED
 
 SERVICES = [
     {
@@ -24,8 +25,7 @@ SERVICES = [
         ),
         "what_to_expect": (
             "We'll bring the table, sheets, pillows and unscented oil. Your therapist arrives "
-            "about ten minutes early to set up in a room with space for a table (about 7 by "
-            "3 feet plus room to walk around it).\n\n"
+            f"about ten minutes early to set up. {SPACE_NEEDED}\n\n"
             "You undress to your comfort level and stay covered by a sheet the whole time, "
             "with only the area being worked on uncovered."
         ),

@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 
+from booking.demo import SERVICES
 from booking.models import Booking, Notification
 from booking.notifications.delivery import notification_send_now
 from booking.notifications.outbox import reminder_queue_due
@@ -182,3 +183,11 @@ def test_articles_say_who_sees_health_notes_as_the_form_does():
     for article in articles.glob("*.md"):
         text = " ".join(article.read_text().split())
         assert not re.search(r"only your therapist sees", text, re.IGNORECASE), article.name
+        assert not re.search(r"shared only with the therapist", text, re.IGNORECASE), article.name
+
+
+def test_the_demo_services_ask_for_the_same_space_as_the_form():
+    swedish = next(s for s in SERVICES if s["name"] == "Swedish massage")
+    assert SPACE in swedish["what_to_expect"]
+    for service in SERVICES:
+        assert "7 by 3 feet" not in " ".join(service["what_to_expect"].split()), service["name"]
