@@ -163,7 +163,11 @@ def _appointments_moved(
 def booking_reschedule(*, booking: Booking, starts_at: datetime) -> Booking:
     now = timezone.now()
     with transaction.atomic():
-        booking = Booking.objects.select_for_update().select_related("service").get(pk=booking.pk)
+        booking = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("service")
+            .get(pk=booking.pk)
+        )
         _refuse_unless_changeable(booking, now=now, action="rescheduled")
         errors = start_errors(service=booking.service, starts_at=starts_at, now=now)
         if errors:
@@ -252,8 +256,11 @@ def _reassign_refusal(booking: Booking, appointment, therapist: Therapist) -> st
 def _appointment_lock(appointment: Appointment, *, now: datetime, action: str):
     """Lock the appointment's booking (before any therapist, as every booking change does) and
     return it with the appointment as it is now: None once it is no longer active."""
+    # Only the booking's row: a lock on its service would block every new booking of it.
     booking = (
-        Booking.objects.select_for_update().select_related("service").get(pk=appointment.booking_id)
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("service")
+        .get(pk=appointment.booking_id)
     )
     _refuse_unless_changeable(booking, now=now, action=action)
     return booking, booking.appointments.active().filter(pk=appointment.pk).first()
