@@ -1,15 +1,13 @@
 """Data migrations, run forwards on rows written as the previous migration left them."""
 
-import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 
-@pytest.mark.django_db(transaction=True)
-def test_therapists_already_there_each_get_their_own_calendar_token():
+def test_therapists_already_there_each_get_their_own_calendar_token(migrator):
     before = ("therapists", "0005_therapist_photo_reencoded")
     after = ("therapists", "0007_therapist_calendar_token_unique")
-    executor = MigrationExecutor(connection)
+    executor = migrator
     executor.migrate([before])
     Therapist = executor.loader.project_state([before]).apps.get_model("therapists", "Therapist")
     for n in range(3):
