@@ -1,6 +1,7 @@
 """Moving a booked job to someone else: to the best free therapist, when a therapist declines,
 and when staff must act because nobody will work it."""
 
+import random
 from datetime import timedelta
 
 import pytest
@@ -22,7 +23,9 @@ from booking.services import (
     booking_cancel,
 )
 from tests.booking.helpers import DAY, at, make_booking
+from tests.conftest import ATLANTA
 from tests.factories import AppointmentFactory, BookingFactory, ServiceFactory, TherapistFactory
+from therapists.eligibility import therapist_is_bookable
 from therapists.models import Therapist
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
@@ -304,3 +307,43 @@ def test_the_daily_digest_lists_the_appointments_at_risk(swedish, settings, time
     assert "credentials that have expired" not in digest.body
     html = digest.alternatives[0][0]
     assert f">{booking.reference}</a>" in html
+
+
+def test_the_at_risk_list_never_disagrees_with_the_bookability_rule(swedish):
+    """One rule from both sides: a job with no decline is at risk exactly when
+    ``therapist_is_bookable`` refuses its therapist on its Atlanta day (modality and zip held
+    fixed), late-evening starts included, whose UTC date is the next day."""
+    rng = random.Random(20261201)
+    days = [DAY + timedelta(days=offset) for offset in range(4)]
+
+    def around(valid):
+        return rng.choice([None, DAY - timedelta(days=1), *days]) if rng.random() < 0.3 else valid
+
+    long_ago, far_ahead = DAY - timedelta(days=400), DAY + timedelta(days=400)
+    for _ in range(60):
+        therapist = TherapistFactory(
+            modalities=[swedish.modality],
+            status=rng.choice([Therapist.Status.ACTIVE] * 3 + Therapist.Status.values),
+            vetted_on=around(long_ago),
+            licence_issued_on=around(long_ago),
+            licence_expires_on=around(far_ahead),
+            insurance_starts_on=around(long_ago),
+            insurance_expires_on=around(far_ahead),
+            background_check_valid_until=around(far_ahead),
+        )
+        starts_at = at(rng.choice(days), rng.choice([9, 14, 22]), 30)
+        booking = BookingFactory(service=swedish, starts_at=starts_at, zip_code="30303")
+        AppointmentFactory(booking=booking, therapist=therapist)
+
+    expected = {
+        appointment.pk
+        for appointment in Appointment.objects.prefetch_related("therapist__modalities")
+        if not therapist_is_bookable(
+            appointment.therapist,
+            on=appointment.starts_at.astimezone(ATLANTA).date(),
+            modality_id=swedish.modality_id,
+            zip_code="30303",
+        )
+    }
+    assert 10 < len(expected) < 50  # both sides well represented
+    assert {appointment.pk for appointment in appointment_list_at_risk()} == expected
