@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from therapists.geo import distance_miles
 from therapists.validators import phone_to_e164
@@ -22,8 +22,10 @@ from .formatting import local_time, local_when
 from .forms import PhoneBookingForm, errors_onto_form
 from .models import Appointment, Booking, Notification, Service, ServiceDuration
 from .notifications.outbox import notification_retry
-from .selectors import business_timezone
+from .selectors import appointment_list_at_risk, appointment_risk_reason, business_timezone
 from .services import (
+    Placement,
+    appointment_list_reassign_best,
     booking_cancel,
     booking_complete,
     booking_create,
@@ -79,6 +81,61 @@ class WhenFilter(admin.SimpleListFilter):
         if self.value() == "past":
             return queryset.filter(starts_at__lt=now)
         return queryset
+
+
+class StaffingFilter(admin.SimpleListFilter):
+    title = "staffing"
+    parameter_name = "staffing"
+
+    def lookups(self, request, model_admin):
+        return [("at_risk", "At risk: nobody will work it")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "at_risk":
+            at_risk = appointment_list_at_risk().values("booking_id")
+            return queryset.filter(pk__in=at_risk).order_by("starts_at")
+        return queryset
+
+
+def _booking_link(appointment: Appointment):
+    booking = appointment.booking
+    url = reverse("admin:booking_booking_change", args=[booking.pk])
+    when = local_when(booking.starts_at)
+    return format_html('<a href="{}">{}</a> {}', url, booking.reference, when)
+
+
+def at_risk_html(appointments):
+    """Appointments at risk as links to their bookings, each with why it is at risk."""
+    return format_html_join(
+        "; ", "{} ({})", ((_booking_link(a), appointment_risk_reason(a)) for a in appointments)
+    )
+
+
+def placements_report(request, placements: list[Placement]) -> None:
+    """Tell staff, in the admin's messages, what was moved to whom and what could not be."""
+    placed = [p for p in placements if p.therapist]
+    unplaced = [p for p in placements if not p.therapist]
+    if placed:
+        moved = format_html_join(
+            "; ", "{} now has {}", ((p.therapist, _booking_link(p.appointment)) for p in placed)
+        )
+        messages.success(request, format_html("Reassigned {}: {}.", len(placed), moved))
+    if unplaced:
+        left = format_html_join(
+            "; ",
+            "{} stays with {}: {}",
+            ((_booking_link(p.appointment), p.appointment.therapist, p.refusal) for p in unplaced),
+        )
+        messages.error(
+            request,
+            format_html(
+                "Could not place {}: {}. Choose a therapist on each booking, or call the client.",
+                len(unplaced),
+                left,
+            ),
+        )
+    if not placements:
+        messages.info(request, "Nothing to reassign.")
 
 
 def _local_day_bounds(day) -> tuple[datetime, datetime]:
@@ -151,11 +208,11 @@ class BookingAdmin(admin.ModelAdmin):
         "therapist_names",
         "status",
     ]
-    list_filter = ["status", WhenFilter, "service", "appointments__therapist"]
+    list_filter = ["status", WhenFilter, StaffingFilter, "service", "appointments__therapist"]
     list_select_related = ["service"]
     date_hierarchy = "starts_at"
     search_fields = ["reference", "client_name", "client_email", "client_phone"]
-    actions = ["mark_completed", "mark_no_show", "cancel"]
+    actions = ["mark_completed", "mark_no_show", "cancel", "reassign_at_risk"]
     inlines = [AppointmentInline]
     change_list_template = "booking/admin/booking_change_list.html"
     fieldsets = [
@@ -311,6 +368,14 @@ class BookingAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel selected bookings (the client and therapists are emailed)")
     def cancel(self, request, queryset):
         self._run_service(request, queryset, booking_cancel, "cancelled")
+
+    @admin.action(
+        description="Reassign at-risk appointments to the best free therapist",
+        permissions=["change"],
+    )
+    def reassign_at_risk(self, request, queryset):
+        at_risk = appointment_list_at_risk().filter(booking__in=queryset.values("pk"))
+        placements_report(request, appointment_list_reassign_best(appointments=list(at_risk)))
 
     def get_urls(self):
         return [

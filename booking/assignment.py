@@ -3,15 +3,18 @@
 The therapists who could take a slot are locked once, as late as possible, in id order
 (``_therapists_lock``); their appointments are then re-read and the slot recomputed, travel
 included, before anything is inserted. On PostgreSQL the ``appointment_no_overlap`` exclusion
-constraint is the backstop; a violation becomes the same friendly ``SlotTaken``.
+constraint is the backstop; a violation becomes the same friendly ``SlotTaken``. A lock not
+granted within ``BOOKING_LOCK_TIMEOUT_MS`` gives up with ``SlotTaken`` too, rather than leave a
+request (and its database connection) waiting behind a stuck transaction.
 """
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,6 +27,9 @@ from .selectors import business_timezone, calendars_load, slot_list_available, s
 
 ALTERNATIVES = 5
 TAKEN_MESSAGE = "Sorry, that time was just taken. Here are the nearest times still open."
+# PostgreSQL's SQLSTATE for a lock not granted within lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
+BUSY_MESSAGE = "Sorry, we couldn't confirm that time just now. Please try again in a moment."
 
 
 class SlotTaken(Exception):
@@ -67,7 +73,18 @@ def _therapists_lock(ids: list[int]) -> None:
         # SQLite has no row locks; a write takes the database write lock for the transaction.
         Therapist.objects.filter(pk__in=ids).update(travel_radius_miles=F("travel_radius_miles"))
         return
-    list(Therapist.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+    with connection.cursor() as cursor:
+        # Local to the transaction: the wait for these rows, not the whole connection.
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true)", [f"{settings.BOOKING_LOCK_TIMEOUT_MS}ms"]
+        )
+    try:
+        list(Therapist.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+        # The transaction is aborted, so no alternatives can be read: the client tries again.
+        raise SlotTaken([], BUSY_MESSAGE) from error
 
 
 def alternatives_list(request: SlotRequest) -> list[Slot]:
@@ -125,6 +142,16 @@ def therapists_assign(request: SlotRequest, *, keep: list[int] = ()) -> list[The
     if len(chosen) < request.service.therapists_needed:
         raise slot_taken(request)
     return chosen[: request.service.therapists_needed]
+
+
+def therapist_choose_free(request: SlotRequest, *, exclude: Collection[int]) -> Therapist | None:
+    """Lock, recompute this exact slot and return the best free therapist (the engine's
+    assignment order, travel included) who is not in ``exclude``, or None. For moving a job that
+    is already booked, so the clients' notice period doesn't apply."""
+    calendars = _calendars_locked(request)
+    query = _slot_query(request, not_before=timezone.now())
+    candidates = free_candidates(query, calendars, request.starts_at)
+    return next((c.therapist for c in candidates if c.therapist.pk not in exclude), None)
 
 
 def therapist_check_free(request: SlotRequest, *, therapist: Therapist) -> None:

@@ -1,6 +1,7 @@
 """The calendar invite (.ics) for a booking, attached to client emails and offered as the
-"add to calendar" download."""
+"add to calendar" download; and a therapist's subscription feed of their jobs."""
 
+from collections.abc import Iterable
 from datetime import date
 from email.utils import parseaddr
 from functools import cache
@@ -10,7 +11,9 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
-from .models import Booking
+from therapists.models import Therapist
+
+from .models import Appointment, Booking
 
 UID_DOMAIN = "spatheory.com"
 METHODS = {"REQUEST", "CANCEL", "PUBLISH"}
@@ -67,6 +70,47 @@ def booking_ics(*, booking: Booking, method: str = "REQUEST") -> bytes:
 
     calendar.add_component(_vtimezone(settings.TIME_ZONE, booking.starts_at.astimezone(zone).year))
     calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def therapist_jobs_ics(*, therapist: Therapist, appointments: Iterable[Appointment]) -> bytes:
+    """A therapist's jobs as a calendar to subscribe to: for each, the time, the service and
+    length, the area (city and zip) and a link to its job page. Nothing else about the client
+    (no name, phone, address or notes): the feed's URL lives in calendar apps and their sync
+    servers, outside the job page's visibility window."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Spa Theory//Therapist jobs//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", f"Spa Theory jobs · {therapist.first_name}")
+    calendar.add("x-wr-timezone", settings.TIME_ZONE)
+    events = []
+    stamp = timezone.now().astimezone(ZoneInfo("UTC"))
+    for appointment in appointments:
+        booking = appointment.booking
+        starts_at = appointment.starts_at.astimezone(zone)
+        area = f"{booking.city} {appointment.zip_code}"
+        job_url = settings.SITE_URL + appointment.get_absolute_url()
+        event = Event()
+        event.add("uid", f"job-{appointment.pk}@{UID_DOMAIN}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", starts_at)
+        event.add("dtend", appointment.ends_at.astimezone(zone))
+        event.add("summary", f"{booking.service.name}, {booking.minutes} min · {area}")
+        event.add("location", area)
+        event.add("description", f"Job {booking.reference}. Details on the job page: {job_url}")
+        event.add("url", job_url)
+        event.add("status", "CONFIRMED")
+        event.add("transp", "OPAQUE")
+        events.append(event)
+    # One VTIMEZONE per TZID: the zone's rules from the year before the first job on cover the
+    # feed, which reaches back a few weeks and forward to the booking horizon.
+    first = min((event.decoded("dtstart") for event in events), default=timezone.now())
+    calendar.add_component(_vtimezone(settings.TIME_ZONE, first.astimezone(zone).year))
+    for event in events:
+        calendar.add_component(event)
     return calendar.to_ical()
 
 

@@ -245,6 +245,9 @@ class Appointment(models.Model):
     zip_code = models.CharField(max_length=5)
     is_active = models.BooleanField(default=True)
     job_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    # Set when the therapist declines the job: on the row they leave when it moves, or on the
+    # row they still hold, flagged for staff, when nobody else was free. Counts their declines.
+    declined_at = models.DateTimeField(null=True, blank=True)
 
     objects = AppointmentQuerySet.as_manager()
 
@@ -290,12 +293,14 @@ class Notification(models.Model):
         CLIENT_RESCHEDULED = "client_rescheduled", "Client: booking rescheduled"
         CLIENT_CANCELLED = "client_cancelled", "Client: booking cancelled"
         CLIENT_REMINDER = "client_reminder", "Client: reminder"
+        CLIENT_THERAPIST_CHANGED = "client_therapist_changed", "Client: new therapist"
         THERAPIST_ASSIGNED = "therapist_assigned", "Therapist: new job"
         THERAPIST_RESCHEDULED = "therapist_rescheduled", "Therapist: job rescheduled"
         THERAPIST_CANCELLED = "therapist_cancelled", "Therapist: job cancelled"
         STAFF_BOOKING_CREATED = "staff_booking_created", "Staff: new booking"
         STAFF_BOOKING_RESCHEDULED = "staff_booking_rescheduled", "Staff: booking rescheduled"
         STAFF_BOOKING_CANCELLED = "staff_booking_cancelled", "Staff: booking cancelled"
+        STAFF_JOB_DECLINED = "staff_job_declined", "Staff: declined job needs a therapist"
         MANAGE_LINKS = "manage_links", "Client: links to their bookings"
         CREDENTIAL_DIGEST = "credential_digest", "Staff: expiring credentials"
         NOTIFICATION_FAILURES = "notification_failures", "Staff: messages that could not be sent"

@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import BigIntegerField, Func, Prefetch, QuerySet
+from django.db.models import BigIntegerField, F, Func, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from therapists.credentials import CREDENTIALS
 from therapists.eligibility import therapist_serves_zip
 from therapists.models import Therapist, TimeOff, WorkingHours
 from therapists.validators import email_normalise, validate_zip_code
@@ -326,6 +328,89 @@ def appointment_details_visible(*, appointment: Appointment, now: datetime) -> b
         return False
     opens, closes = appointment_details_window(appointment=appointment)
     return opens <= now < closes
+
+
+def appointment_list_future(*, therapist: Therapist) -> QuerySet[Appointment]:
+    """The therapist's jobs still to come: their active appointments on confirmed bookings."""
+    return (
+        Appointment.objects.active()
+        .filter(therapist=therapist, booking__status=Booking.Status.CONFIRMED)
+        .filter(starts_at__gt=timezone.now())
+        .select_related("booking__service", "therapist")
+        .order_by("starts_at", "pk")
+    )
+
+
+def appointment_list_for_calendar(*, therapist: Therapist) -> QuerySet[Appointment]:
+    """The jobs a therapist's calendar feed shows: theirs and not cancelled, from
+    ``THERAPIST_CALENDAR_PAST_DAYS`` ago on."""
+    since = timezone.now() - timedelta(days=settings.THERAPIST_CALENDAR_PAST_DAYS)
+    return (
+        Appointment.objects.active()
+        .filter(therapist=therapist, starts_at__gte=since)
+        .exclude(booking__status=Booking.Status.CANCELLED)
+        .select_related("booking__service")
+        .order_by("starts_at", "pk")
+    )
+
+
+def _therapist_cannot_work(day) -> Q:
+    """Appointments whose therapist is not bookable on ``day`` (an expression) for their status,
+    vetting or credentials: ``therapist_is_bookable`` but for the modality and the zip, which
+    only staff change and which a booked job keeps."""
+    cannot = (
+        ~Q(therapist__status=Therapist.Status.ACTIVE)
+        | Q(therapist__vetted_on__isnull=True)
+        | Q(therapist__vetted_on__gt=day)
+    )
+    for credential in CREDENTIALS:
+        expires = f"therapist__{credential.expires}"
+        cannot |= Q(**{f"{expires}__isnull": True}) | Q(**{f"{expires}__lt": day})
+        if credential.starts_validity:
+            cannot |= Q(**{f"therapist__{credential.starts}__gt": day})
+    return cannot
+
+
+def appointment_list_at_risk(*, therapist: Therapist | None = None) -> QuerySet[Appointment]:
+    """Jobs still to come that nobody will work unless staff act: the therapist declined it and
+    nobody else was free, or on its (Atlanta) day the therapist is paused, offboarded, not
+    vetted, or holds a credential that has lapsed or not started. Soonest first."""
+    appointments = Appointment.objects.active().filter(
+        booking__status=Booking.Status.CONFIRMED, starts_at__gt=timezone.now()
+    )
+    if therapist is not None:
+        appointments = appointments.filter(therapist=therapist)
+    return (
+        appointments.annotate(day=TruncDate("starts_at", tzinfo=business_timezone()))
+        .filter(Q(declined_at__isnull=False) | _therapist_cannot_work(F("day")))
+        .select_related("booking__service", "therapist")
+        .order_by("starts_at", "pk")
+    )
+
+
+def appointment_risk_reason(appointment: Appointment) -> str:
+    """Why an appointment from ``appointment_list_at_risk`` is at risk, in staff's words."""
+    therapist = appointment.therapist
+    day = appointment.starts_at.astimezone(business_timezone()).date()
+    if appointment.declined_at is not None:
+        return f"{therapist} declined it"
+    if therapist.status != Therapist.Status.ACTIVE:
+        return f"{therapist} is {therapist.get_status_display().lower()}"
+    if therapist.vetted_on is None or therapist.vetted_on > day:
+        return f"{therapist} isn't vetted by then"
+    for credential in CREDENTIALS:
+        expires = getattr(therapist, credential.expires)
+        if expires is None or expires < day:
+            return f"{therapist}'s {credential.name} isn't valid that day"
+        starts = getattr(therapist, credential.starts)
+        if credential.starts_validity and starts is not None and starts > day:
+            return f"{therapist}'s {credential.name} only starts later"
+    return f"{therapist} can't take it"
+
+
+def therapist_decline_count(*, therapist: Therapist) -> int:
+    """How many jobs the therapist has declined."""
+    return Appointment.objects.filter(therapist=therapist, declined_at__isnull=False).count()
 
 
 def booking_list_upcoming(*, email: str) -> QuerySet[Booking]:

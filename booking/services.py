@@ -1,10 +1,13 @@
-"""Writes for the booking app: create, reschedule, cancel, close and reassign bookings.
+"""Writes for the booking app: create, reschedule, cancel, close and reassign bookings, and a
+therapist declining a job.
 
 Each change runs in one transaction: validate (``booking.validation``), lock and assign
 (``booking.assignment``), write, and queue the messages it causes in the same transaction
 (``booking.notifications``).
 """
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Required, TypedDict, Unpack
 
@@ -18,14 +21,16 @@ from therapists.validators import email_normalise
 
 from .assignment import (
     SlotRequest,
+    SlotTaken,
     appointments_save,
     slot_taken,
     therapist_check_free,
+    therapist_choose_free,
     therapists_assign,
 )
 from .models import Appointment, Booking, Service
 from .notifications.messages import Change
-from .notifications.outbox import booking_change_notify
+from .notifications.outbox import booking_change_notify, job_declined_notify
 from .validation import SERVICE_UNAVAILABLE, booking_validate, start_errors
 
 
@@ -158,7 +163,11 @@ def _appointments_moved(
 def booking_reschedule(*, booking: Booking, starts_at: datetime) -> Booking:
     now = timezone.now()
     with transaction.atomic():
-        booking = Booking.objects.select_for_update().select_related("service").get(pk=booking.pk)
+        booking = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("service")
+            .get(pk=booking.pk)
+        )
         _refuse_unless_changeable(booking, now=now, action="rescheduled")
         errors = start_errors(service=booking.service, starts_at=starts_at, now=now)
         if errors:
@@ -226,9 +235,14 @@ def booking_mark_no_show(*, booking: Booking) -> Booking:
     return _booking_close(booking=booking, status=Booking.Status.NO_SHOW, stamp_field="no_show_at")
 
 
+RELEASED_MESSAGE = (
+    "This appointment was released when the booking changed, so it can't be reassigned."
+)
+
+
 def _reassign_refusal(booking: Booking, appointment, therapist: Therapist) -> str | None:
     if appointment is None:
-        return "This appointment was released when the booking changed, so it can't be reassigned."
+        return RELEASED_MESSAGE
     if booking.appointments.active().filter(therapist=therapist).exists():
         return f"{therapist} is already on this booking."
     if booking.gender_preference not in ("", Booking.GenderPreference.ANY) and (
@@ -239,19 +253,40 @@ def _reassign_refusal(booking: Booking, appointment, therapist: Therapist) -> st
     return None
 
 
+def _appointment_lock(appointment: Appointment, *, now: datetime, action: str):
+    """Lock the appointment's booking (before any therapist, as every booking change does) and
+    return it with the appointment as it is now: None once it is no longer active."""
+    # Only the booking's row: a lock on its service would block every new booking of it.
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("service")
+        .get(pk=appointment.booking_id)
+    )
+    _refuse_unless_changeable(booking, now=now, action=action)
+    return booking, booking.appointments.active().filter(pk=appointment.pk).first()
+
+
+def _appointment_hand_over(booking: Booking, appointment: Appointment, therapist: Therapist):
+    """Give ``appointment`` to ``therapist`` and tell the client and both therapists."""
+    # A new row, so the new therapist gets a job link of their own and the previous
+    # therapist's link stops showing the client's details.
+    appointment.is_active = False
+    replacement = Appointment.for_booking(booking, therapist)
+    appointments_save(
+        [appointment, replacement],
+        on_overlap=lambda: ValidationError(f"{therapist} was just booked at that time."),
+    )
+    booking_change_notify(booking=booking, change=Change.REASSIGNED)
+    return replacement
+
+
 def booking_reassign(*, appointment: Appointment, therapist: Therapist) -> Appointment:
     """Give one appointment to another therapist, if the engine says they can take it.
 
     Returns the new appointment; the old row stays, inactive, as the record of who had it."""
     now = timezone.now()
     with transaction.atomic():
-        booking = (
-            Booking.objects.select_for_update()
-            .select_related("service")
-            .get(pk=appointment.booking_id)
-        )
-        _refuse_unless_changeable(booking, now=now, action="reassigned")
-        appointment = booking.appointments.active().filter(pk=appointment.pk).first()
+        booking, appointment = _appointment_lock(appointment, now=now, action="reassigned")
         if appointment is not None and therapist.pk == appointment.therapist_id:
             return appointment
         if refusal := _reassign_refusal(booking, appointment, therapist):
@@ -259,13 +294,99 @@ def booking_reassign(*, appointment: Appointment, therapist: Therapist) -> Appoi
         therapist_check_free(
             SlotRequest.for_booking(booking, starts_at=booking.starts_at), therapist=therapist
         )
-        # A new row, so the new therapist gets a job link of their own and the previous
-        # therapist's link stops showing the client's details.
-        appointment.is_active = False
-        replacement = Appointment.for_booking(booking, therapist)
-        appointments_save(
-            [appointment, replacement],
-            on_overlap=lambda: ValidationError(f"{therapist} was just booked at that time."),
+        return _appointment_hand_over(booking, appointment, therapist)
+
+
+def _best_other_therapist(booking: Booking, appointment: Appointment) -> Therapist | None:
+    """The best free therapist for ``appointment`` who isn't on the booking already (the other
+    half of a side-by-side couple keeps theirs) and hasn't declined it; under lock."""
+    exclude = set(booking.appointments.active().values_list("therapist_id", flat=True))
+    exclude |= set(
+        booking.appointments.filter(declined_at__isnull=False).values_list(
+            "therapist_id", flat=True
         )
-        booking_change_notify(booking=booking, change=Change.REASSIGNED)
+    )
+    request = SlotRequest.for_booking(booking, starts_at=booking.starts_at)
+    try:
+        return therapist_choose_free(request, exclude=exclude)
+    except SlotTaken as busy:  # the therapists' locks were not granted in time
+        raise ValidationError(busy.message) from busy
+
+
+def appointment_reassign_best(*, appointment: Appointment) -> Therapist | None:
+    """Move one appointment, in one transaction, to the best other free therapist by the
+    engine's assignment order (fewest minutes booked that day, then the shortest trip from
+    their previous visit or home, then the lowest id), never to someone already on the booking
+    or who declined it. The client and both therapists are emailed.
+
+    Returns the new therapist, or None when nobody else is free (nothing changes). Raises
+    ``ValidationError`` when the booking can no longer change or the appointment was released.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        booking, current = _appointment_lock(appointment, now=now, action="reassigned")
+        if current is None:
+            raise ValidationError(RELEASED_MESSAGE)
+        therapist = _best_other_therapist(booking, current)
+        if therapist is not None:
+            _appointment_hand_over(booking, current, therapist)
+    return therapist
+
+
+def appointment_decline(*, appointment: Appointment, therapist: Therapist) -> Therapist | None:
+    """``therapist`` turns down their job ``appointment``; allowed only while it starts more
+    than ``DECLINE_NOTICE_HOURS`` from now. In one transaction the decline is recorded (it
+    counts against the therapist) and the job moves to the best other free therapist, as in
+    ``appointment_reassign_best``; the new therapist and the client are emailed, and the new
+    therapist is returned.
+
+    When nobody else is free it returns None: the job stays with ``therapist``, flagged as
+    declined (at risk, for staff), staff get an email, and the client is told nothing until
+    staff act. Raises ``ValidationError`` with a message for the therapist when the job isn't
+    theirs, is already declined, has changed, or is too close to decline."""
+    now = timezone.now()
+    with transaction.atomic():
+        booking, current = _appointment_lock(appointment, now=now, action="declined")
+        if current is None or current.therapist_id != therapist.pk:
+            raise ValidationError("This job isn't yours any more, so there's nothing to decline.")
+        if current.declined_at is not None:
+            raise ValidationError("You've declined this job already; we're finding cover.")
+        notice = timedelta(hours=settings.DECLINE_NOTICE_HOURS)
+        if booking.starts_at - now <= notice:
+            raise ValidationError(
+                f"A job can be declined only more than {settings.DECLINE_NOTICE_HOURS} hours "
+                "before it starts. Please call us instead."
+            )
+        current.declined_at = now
+        current.save(update_fields=["declined_at"])
+        replacement = _best_other_therapist(booking, current)
+        if replacement is None:
+            job_declined_notify(appointment=current)
+        else:
+            _appointment_hand_over(booking, current, replacement)
     return replacement
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What ``appointment_list_reassign_best`` did with one appointment: ``therapist`` has it
+    now, or ``refusal`` says why it stayed where it was."""
+
+    appointment: Appointment
+    therapist: Therapist | None = None
+    refusal: str = ""
+
+
+def appointment_list_reassign_best(*, appointments: Iterable[Appointment]) -> list[Placement]:
+    """``appointment_reassign_best`` for each appointment, each in its own transaction, so one
+    that can't be placed doesn't hold back the rest."""
+    placements = []
+    for appointment in appointments:
+        try:
+            therapist = appointment_reassign_best(appointment=appointment)
+        except ValidationError as error:
+            placements.append(Placement(appointment, refusal=" ".join(error.messages)))
+            continue
+        refusal = "" if therapist else "nobody else is free then"
+        placements.append(Placement(appointment, therapist=therapist, refusal=refusal))
+    return placements

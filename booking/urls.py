@@ -35,4 +35,5 @@ urlpatterns = [
     path("booking/<token:token>/reschedule/", manage.booking_reschedule_view, name="reschedule"),
     path("booking/<token:token>/cancel/", manage.booking_cancel_view, name="cancel"),
     path("jobs/<token:token>/", jobs.job, name="job"),
+    path("pro/calendar/<token:token>.ics", jobs.therapist_calendar, name="therapist_calendar"),
 ]

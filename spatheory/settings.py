@@ -440,6 +440,13 @@ BOOKING_RATE_LIMIT = _rate("BOOKING_RATE_LIMIT", "20/h")
 # "Lost your link?" requests per client IP, in the same format.
 BOOKING_LOST_LINK_RATE_LIMIT = _rate("BOOKING_LOST_LINK_RATE_LIMIT", "5/h")
 CREDENTIAL_WARNING_DAYS = _env(env.int, "CREDENTIAL_WARNING_DAYS", 30)
+# A therapist may decline a job only while it starts more than this many hours from now; closer
+# to the time they call staff.
+DECLINE_NOTICE_HOURS = _env(env.int, "DECLINE_NOTICE_HOURS", 24)
+# A therapist's calendar feed shows their jobs from this many days ago on.
+THERAPIST_CALENDAR_PAST_DAYS = _env(env.int, "THERAPIST_CALENDAR_PAST_DAYS", 30)
+# How long a booking waits for another booking's lock on the same therapists before giving up.
+BOOKING_LOCK_TIMEOUT_MS = _env(env.int, "BOOKING_LOCK_TIMEOUT_MS", 5000)
 # The therapist's job page shows the client's personal details only from this long before the
 # appointment (the evening before, to plan the route and read the health notes) until this
 # long after it ends (to finish up), then never again.

@@ -6,6 +6,8 @@ import kombu.exceptions
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from tests.factories import ModalityFactory, ServiceFactory, TherapistFactory
 
@@ -79,6 +81,15 @@ def _celery_eager_unless_worker(request, celery_test_queue):
     app.conf.task_always_eager = "celery_worker" not in request.fixturenames
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def migrator(transactional_db):
+    """A migration executor for data-migration tests; afterwards the database is migrated to
+    the latest state again, so the tests that follow see every column."""
+    yield MigrationExecutor(connection)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.fixture

@@ -10,11 +10,20 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
+from booking.admin import at_risk_html, placements_report
+from booking.selectors import (
+    appointment_list_at_risk,
+    appointment_list_future,
+    therapist_decline_count,
+)
+from booking.services import appointment_list_reassign_best
+
 from .credentials import CREDENTIALS, Credential
 from .models import CREDENTIAL_FIELDS, Modality, Therapist, TimeOff, WorkingHours
 from .services import (
     therapist_activate,
     therapist_activation_validate,
+    therapist_calendar_token_rotate,
     therapist_offboard,
     therapist_pause,
     therapist_vetting_record,
@@ -148,7 +157,7 @@ class TherapistAdmin(SimpleHistoryAdmin):
     ]
     prepopulated_fields = {"slug": ["display_name"]}
     inlines = [WorkingHoursInline, TimeOffInline]
-    actions = ["activate", "pause", "offboard"]
+    actions = ["activate", "pause", "offboard", "reassign_future_jobs", "new_calendar_link"]
     filter_horizontal = ["modalities"]
     fieldsets = [
         (
@@ -171,22 +180,72 @@ class TherapistAdmin(SimpleHistoryAdmin):
         *(_credential_fieldset(credential) for credential in CREDENTIALS),
     ]
 
+    # On the change page only: what the therapist has booked, and their calendar feed.
+    jobs_fieldset = ("Jobs", {"fields": ["jobs_at_risk", "declines", "calendar_feed"]})
+
     class Media:
         css = {"all": ["css/admin.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("modalities")
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if obj is None else [*fieldsets, self.jobs_fieldset]
+
     def save_model(self, request, obj, form, change):
         if "status" in form.changed_data and obj.status == Therapist.Status.ACTIVE:
             therapist_vetting_record(therapist=obj, by=request.user)
         super().save_model(request, obj, form, change)
+        if change:
+            self._warn_jobs_at_risk(request, [obj])
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
+        readonly = [*super().get_readonly_fields(request, obj), *self.jobs_fieldset[1]["fields"]]
         if not self.has_change_credentials_permission(request):
             readonly += CREDENTIAL_FIELDS
         return readonly
+
+    def has_reassign_permission(self, request) -> bool:
+        return request.user.has_perm("booking.change_booking")
+
+    @admin.display(description="future jobs at risk")
+    def jobs_at_risk(self, therapist):
+        at_risk = appointment_list_at_risk(therapist=therapist)
+        return at_risk_html(at_risk) or "None: every future job can be worked."
+
+    @admin.display(description="jobs declined")
+    def declines(self, therapist):
+        return therapist_decline_count(therapist=therapist)
+
+    @admin.display(description="calendar feed (private)")
+    def calendar_feed(self, therapist):
+        return format_html(
+            "<code>{}{}</code><br>Give it to {} to subscribe to in their calendar app. "
+            "“Issue a new calendar link” turns this one off.",
+            settings.SITE_URL,
+            therapist.get_calendar_url(),
+            therapist.first_name,
+        )
+
+    def _warn_jobs_at_risk(self, request, therapists) -> None:
+        """After a change, staff see every future job nobody will now work: nothing is left
+        silently with a therapist who can't work it."""
+        for therapist in therapists:
+            at_risk = list(appointment_list_at_risk(therapist=therapist))
+            if at_risk:
+                self.message_user(
+                    request,
+                    format_html(
+                        "{} has {} future job{} at risk: {}. Use “Reassign their future jobs” "
+                        "or choose a therapist on each booking.",
+                        therapist,
+                        len(at_risk),
+                        "s" if len(at_risk) != 1 else "",
+                        at_risk_html(at_risk),
+                    ),
+                    messages.WARNING,
+                )
 
     def get_search_results(self, request, queryset, search_term):
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -242,9 +301,34 @@ class TherapistAdmin(SimpleHistoryAdmin):
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
             else:
-                changed.append(str(therapist))
+                changed.append(therapist)
         if changed:
-            self.message_user(request, f"{', '.join(changed)}: {done}.", messages.SUCCESS)
+            self.message_user(
+                request, f"{', '.join(str(t) for t in changed)}: {done}.", messages.SUCCESS
+            )
+            self._warn_jobs_at_risk(request, changed)
+
+    @admin.action(
+        description="Reassign their future jobs to the best free therapists",
+        permissions=["reassign"],
+    )
+    def reassign_future_jobs(self, request, queryset):
+        appointments = [a for t in queryset for a in appointment_list_future(therapist=t)]
+        placements_report(request, appointment_list_reassign_best(appointments=appointments))
+
+    @admin.action(
+        description="Issue a new calendar link (the old one stops working)",
+        permissions=["change"],
+    )
+    def new_calendar_link(self, request, queryset):
+        for therapist in queryset:
+            therapist_calendar_token_rotate(therapist=therapist, by=request.user)
+        self.message_user(
+            request,
+            f"New calendar links for {', '.join(str(t) for t in queryset)}; the old ones no "
+            "longer work.",
+            messages.SUCCESS,
+        )
 
 
 def _warning(text):

@@ -1,3 +1,4 @@
+import secrets
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -81,6 +82,11 @@ class TherapistQuerySet(models.QuerySet):
         return self.bookable_between(day, day, modality_id=modality_id)
 
 
+def new_calendar_token() -> str:
+    """The secret in a therapist's calendar feed URL: 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
 # Fields only the Vetting group (``therapists.change_credentials``) may edit.
 CREDENTIAL_FIELDS = (
     "status",
@@ -146,11 +152,16 @@ class Therapist(models.Model):
     )
     vetted_on = models.DateField(null=True, blank=True)
 
+    calendar_token = models.CharField(
+        max_length=64, unique=True, default=new_calendar_token, editable=False
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TherapistQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # The calendar token is a secret: history keeps no copy of old ones.
+    history = HistoricalRecords(excluded_fields=["updated_at", "calendar_token"])
 
     class Meta:
         ordering = ["display_name"]
@@ -163,6 +174,9 @@ class Therapist(models.Model):
 
     def get_absolute_url(self):
         return reverse("therapists:detail", kwargs={"slug": self.slug})
+
+    def get_calendar_url(self):
+        return reverse("booking:therapist_calendar", kwargs={"token": self.calendar_token})
 
     def clean(self):
         errors = {}

@@ -23,6 +23,16 @@ def therapist_get_public(*, slug: str, day: date) -> Therapist:
     return get_object_or_404(therapist_list_public(day=day), slug=slug)
 
 
+def therapist_get_by_calendar_token(*, token: str) -> Therapist | None:
+    """The therapist whose calendar feed ``token`` opens; None once staff issued a new one or
+    the therapist was offboarded."""
+    return (
+        Therapist.objects.exclude(status=Therapist.Status.OFFBOARDED)
+        .filter(calendar_token=token)
+        .first()
+    )
+
+
 def credential_expiry_list(*, day: date, within_days: int) -> QuerySet[Therapist]:
     """Working therapists (active or paused) whose licence, insurance or background check has
     expired by ``day`` or expires within ``within_days`` of it, by name."""

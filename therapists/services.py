@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .credentials import CREDENTIALS
-from .models import Therapist
+from .models import Therapist, new_calendar_token
 
 
 def therapist_credential_problems(*, therapist: Therapist, on: date) -> list[str]:
@@ -78,7 +78,8 @@ def therapist_vetting_record(*, therapist: Therapist, by: AbstractBaseUser) -> l
 
 @transaction.atomic
 def therapist_pause(*, therapist: Therapist, by: AbstractBaseUser) -> Therapist:
-    """Stop offering an active therapist to clients for now; appointments already booked stay."""
+    """Stop offering an active therapist to clients for now. Appointments already booked stay
+    with them, listed to staff as at risk until reassigned or the therapist is active again."""
     if therapist.status != Therapist.Status.ACTIVE:
         raise ValidationError(
             f"{therapist} is {therapist.get_status_display().lower()}; only active therapists "
@@ -97,4 +98,12 @@ def therapist_offboard(*, therapist: Therapist, by: AbstractBaseUser) -> Therapi
         raise ValidationError(f"{therapist} is already offboarded.", code="offboarded")
     therapist.status = Therapist.Status.OFFBOARDED
     _save_status(therapist=therapist, by=by, fields=["status"])
+    return therapist
+
+
+@transaction.atomic
+def therapist_calendar_token_rotate(*, therapist: Therapist, by: AbstractBaseUser) -> Therapist:
+    """Give the therapist a new calendar feed URL; the old one stops working at once."""
+    therapist.calendar_token = new_calendar_token()
+    _save_status(therapist=therapist, by=by, fields=["calendar_token"])
     return therapist

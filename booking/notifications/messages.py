@@ -25,6 +25,8 @@ from ..calendar import booking_ics
 from ..formatting import local_time, local_when
 from ..models import Booking, Notification
 from ..selectors import (
+    appointment_list_at_risk,
+    appointment_risk_reason,
     booking_list_upcoming,
     notification_failure_alert_latest,
     notification_failures_after,
@@ -91,6 +93,9 @@ KINDS: dict[str, KindSpec] = {
     Kind.CLIENT_REMINDER: KindSpec(
         Audience.CLIENT, "client_booking", _about("See you soon"), calendar="REQUEST"
     ),
+    Kind.CLIENT_THERAPIST_CHANGED: KindSpec(
+        Audience.CLIENT, "client_booking", _about("Your new therapist"), Change.REASSIGNED
+    ),
     Kind.THERAPIST_ASSIGNED: KindSpec(Audience.THERAPIST, "therapist_job", _job("New job")),
     Kind.THERAPIST_RESCHEDULED: KindSpec(Audience.THERAPIST, "therapist_job", _job("Job moved")),
     Kind.THERAPIST_CANCELLED: KindSpec(Audience.THERAPIST, "therapist_job", _job("Job cancelled")),
@@ -103,13 +108,16 @@ KINDS: dict[str, KindSpec] = {
     Kind.STAFF_BOOKING_CANCELLED: KindSpec(
         Audience.STAFF, "staff_booking", _staff("Cancelled"), Change.CANCELLED
     ),
+    Kind.STAFF_JOB_DECLINED: KindSpec(
+        Audience.STAFF, "staff_booking", _staff("Declined, needs a therapist")
+    ),
     Kind.MANAGE_LINKS: KindSpec(
         Audience.LINKS, "manage_links", lambda context: "Your Spa Theory booking links"
     ),
     Kind.CREDENTIAL_DIGEST: KindSpec(
         Audience.DIGEST,
         "credential_digest",
-        lambda context: f"Therapist credentials to renew: {len(context['rows'])}",
+        lambda context: _digest_subject(context),
     ),
     Kind.NOTIFICATION_FAILURES: KindSpec(
         Audience.FAILURES,
@@ -117,6 +125,16 @@ KINDS: dict[str, KindSpec] = {
         lambda context: f"Messages that could not be sent: {context['count']}",
     ),
 }
+
+
+def _digest_subject(context: dict) -> str:
+    parts = []
+    if context["at_risk"]:
+        parts.append(f"Appointments at risk: {len(context['at_risk'])}")
+    if context["rows"]:
+        parts.append(f"Therapist credentials to renew: {len(context['rows'])}")
+    return "; ".join(parts)
+
 
 # The failures one staff alert lists; the count and the admin link cover the rest.
 FAILURES_LISTED = 20
@@ -198,6 +216,11 @@ def _staff_context(notification: Notification) -> dict:
     return _booking_context(booking) | {
         "therapists": [appointment.therapist for appointment in active],
         "admin_url": _admin_url(booking),
+        "declined_by": (
+            notification.appointment.therapist
+            if notification.kind == Kind.STAFF_JOB_DECLINED
+            else None
+        ),
     }
 
 
@@ -221,9 +244,18 @@ def _digest_context(notification: Notification) -> dict | None:
                 days = (expires - today).days
                 items.append({"label": credential.short_name, "date": expires, "days": days})
         rows.append({"therapist": therapist, "items": items})
-    if not rows:
+    at_risk = [
+        {
+            "appointment": appointment,
+            "when": local_when(appointment.starts_at),
+            "reason": appointment_risk_reason(appointment),
+            "admin_url": _admin_url(appointment.booking),
+        }
+        for appointment in appointment_list_at_risk()
+    ]
+    if not rows and not at_risk:
         return None
-    return {"rows": rows, "warning_days": warning_days, "today": today}
+    return {"rows": rows, "at_risk": at_risk, "warning_days": warning_days, "today": today}
 
 
 def _failures_context(notification: Notification) -> dict | None:

@@ -20,14 +20,15 @@ from django.utils import timezone
 
 from therapists.selectors import credential_expiry_list
 
-from ..models import Booking, Notification
+from ..models import Appointment, Booking, Notification
 from ..selectors import (
+    appointment_list_at_risk,
     booking_list_upcoming,
     notification_failure_alert_latest,
     notification_failures_after,
 )
 from .messages import Change
-from .recipients import change_rows, client_row, therapist_rows
+from .recipients import change_rows, client_row
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +57,21 @@ def notification_enqueue(*, rows: list[Notification]) -> list[Notification]:
 def booking_change_notify(*, booking: Booking, change: Change) -> list[Notification]:
     """Queue what ``change`` to ``booking`` tells the client, its therapists and staff. Call
     it after the appointments are written: therapists kept on a moved booking hear of the new
-    time, any released hear the job is off, any new hear of the job. A reassignment leaves the
-    client's booking as it was, so only the therapists hear of it."""
-    if change == Change.REASSIGNED:
-        return notification_enqueue(rows=therapist_rows(booking, change=change))
+    time, any released hear the job is off, any new hear of the job. A reassignment tells the
+    client who is coming now; staff, who made it or are told of it otherwise, get nothing."""
     return notification_enqueue(rows=change_rows(booking, change=change))
+
+
+def job_declined_notify(*, appointment: Appointment) -> Notification:
+    """Tell staff that the therapist declined ``appointment`` and nobody else was free."""
+    row = Notification(
+        booking_id=appointment.booking_id,
+        appointment=appointment,
+        kind=Kind.STAFF_JOB_DECLINED,
+        recipient=settings.STAFF_ALERT_EMAIL,
+    )
+    [row] = notification_enqueue(rows=[row])
+    return row
 
 
 def manage_links_notify(*, email: str) -> Notification | None:
@@ -209,11 +220,14 @@ def reminder_queue_due() -> int:
 
 
 def credential_digest_queue() -> Notification | None:
-    """Queue today's digest of credentials to renew, once a day and only when there are some."""
+    """Queue today's staff digest of credentials to renew and appointments at risk, once a day
+    and only when there is something in it."""
     today = timezone.localdate()
     key = f"credential_digest:{today.isoformat()}"
     due = credential_expiry_list(day=today, within_days=settings.CREDENTIAL_WARNING_DAYS)
-    if not due.exists() or Notification.objects.filter(dedupe_key=key).exists():
+    if Notification.objects.filter(dedupe_key=key).exists():
+        return None
+    if not due.exists() and not appointment_list_at_risk().exists():
         return None
     row = Notification(
         kind=Kind.CREDENTIAL_DIGEST, recipient=settings.STAFF_ALERT_EMAIL, dedupe_key=key

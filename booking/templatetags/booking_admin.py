@@ -1,4 +1,5 @@
-"""Admin-only tags: the banner about messages that could not be sent."""
+"""Admin-only tags: the banners about messages that could not be sent and about appointments
+nobody will work."""
 
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -8,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Notification
-from booking.selectors import notification_failed_count
+from booking.selectors import appointment_list_at_risk, notification_failed_count
 
 register = template.Library()
 
@@ -17,15 +18,20 @@ register = template.Library()
 FAILED_BANNER_DAYS = 7
 
 
+def _admin_request(context, *, perm: str):
+    """The request, on admin pages for staff with ``perm``; None elsewhere."""
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.namespace != "admin" or not request.user.has_perm(perm):
+        return None
+    return request
+
+
 @register.inclusion_tag("booking/admin/_failed_notifications.html", takes_context=True)
 def failed_notifications_banner(context) -> dict:
     """How many messages failed for good lately, on admin pages, for staff who may see
     notifications."""
-    request = context.get("request")
-    match = getattr(request, "resolver_match", None)
-    if match is None or match.namespace != "admin":
-        return {}
-    if not request.user.has_perm("booking.view_notification"):
+    if _admin_request(context, perm="booking.view_notification") is None:
         return {}
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     since, until = today - timedelta(days=FAILED_BANNER_DAYS), today + timedelta(days=1)
@@ -40,4 +46,16 @@ def failed_notifications_banner(context) -> dict:
         "count": notification_failed_count(since=since, until=until),
         "days": FAILED_BANNER_DAYS,
         "url": f"{reverse('admin:booking_notification_changelist')}?{query}",
+    }
+
+
+@register.inclusion_tag("booking/admin/_at_risk.html", takes_context=True)
+def at_risk_banner(context) -> dict:
+    """How many future appointments nobody will work unless staff act, on admin pages, for
+    staff who may see bookings."""
+    if _admin_request(context, perm="booking.view_booking") is None:
+        return {}
+    return {
+        "count": appointment_list_at_risk().count(),
+        "url": f"{reverse('admin:booking_booking_changelist')}?staffing=at_risk",
     }

@@ -1,16 +1,21 @@
-"""The assigned therapist's private page for one appointment, reached by its job token."""
+"""The assigned therapist's private page for one appointment, reached by its job token, and
+their calendar feed of every job, reached by their calendar token."""
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from therapists.selectors import therapist_get_by_calendar_token
+
+from ..calendar import therapist_jobs_ics
 from ..formatting import local_time, local_when
 from ..selectors import (
     appointment_details_visible,
     appointment_details_window,
     appointment_get_by_job_token,
     appointment_is_cancelled,
+    appointment_list_for_calendar,
 )
 from .common import private_page
 
@@ -37,3 +42,17 @@ def job(request, token):
         "over": now >= closes,
     }
     return render(request, "booking/job_detail.html", context)
+
+
+@private_page
+@require_GET
+def therapist_calendar(request, token):
+    """The therapist's jobs as an .ics feed for their calendar app to subscribe to."""
+    therapist = therapist_get_by_calendar_token(token=token)
+    if therapist is None:
+        raise Http404("No calendar with this link.")
+    appointments = appointment_list_for_calendar(therapist=therapist)
+    return HttpResponse(
+        therapist_jobs_ics(therapist=therapist, appointments=appointments),
+        content_type="text/calendar; charset=utf-8",
+    )

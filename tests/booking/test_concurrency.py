@@ -8,8 +8,13 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from booking.assignment import SlotTaken
-from booking.models import Appointment, Booking, Service
-from booking.services import booking_create
+from booking.models import Appointment, Booking, Notification, Service
+from booking.services import (
+    appointment_decline,
+    appointment_reassign_best,
+    booking_create,
+    booking_reschedule,
+)
 from tests.booking.helpers import DAY, at
 from tests.factories import (
     AppointmentFactory,
@@ -17,6 +22,7 @@ from tests.factories import (
     ServiceFactory,
     TherapistFactory,
 )
+from therapists.models import Therapist
 
 pytestmark = pytest.mark.usefixtures("tuesday_morning")
 
@@ -118,6 +124,112 @@ def test_a_side_by_side_couple_is_never_half_booked_when_racing_single_clients(
             assert not Booking.objects.filter(client_email=f"couple{hour}@example.com").exists()
         # Two therapists, enough demand: both end up booked, never more.
         assert sorted(a.therapist_id for a in active_at(starts_at)) == sorted(therapists)
+
+
+def decline_call(job: Booking):
+    appointment = Appointment.objects.get(booking=job)
+    return lambda: appointment_decline(appointment=appointment, therapist=appointment.therapist)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_declines_racing_for_the_one_free_therapist_never_double_book(swedish, client_details):
+    for _ in range(2):
+        TherapistFactory(modalities=[swedish.modality], hours="all")
+    jobs = [
+        booking_call(swedish, at(DAY, 10), f"client{n}@example.com", client_details)()
+        for n in range(2)
+    ]
+    spare = TherapistFactory(modalities=[swedish.modality], hours="all")
+
+    outcomes = race([decline_call(job) for job in jobs])
+
+    # Whichever commits first takes the spare; the other may take the first decliner's freed
+    # time, or find nobody and wait for staff. Never one therapist twice.
+    assert spare in outcomes, outcomes
+    assert all(isinstance(o, Therapist) or o is None for o in outcomes), outcomes
+    active = active_at(at(DAY, 10))
+    assert sorted(a.booking_id for a in active) == sorted(job.pk for job in jobs)
+    assert len({a.therapist_id for a in active}) == 2
+    alerts = Notification.objects.filter(kind=Notification.Kind.STAFF_JOB_DECLINED).count()
+    assert alerts == outcomes.count(None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_move_racing_a_new_booking_for_the_last_free_therapist_gives_them_one_job(
+    swedish, client_details
+):
+    holder = TherapistFactory(modalities=[swedish.modality], hours="all")
+    job = booking_call(swedish, at(DAY, 10), "first@example.com", client_details)()
+    Therapist.objects.filter(pk=holder.pk).update(status=Therapist.Status.PAUSED)
+    spare = TherapistFactory(modalities=[swedish.modality], hours="all")
+    appointment = Appointment.objects.get(booking=job)
+
+    moved, booked = race(
+        [
+            lambda: appointment_reassign_best(appointment=appointment),
+            booking_call(swedish, at(DAY, 10), "second@example.com", client_details),
+        ]
+    )
+
+    if moved == spare:
+        assert isinstance(booked, SlotTaken), booked
+    else:
+        assert moved is None, moved
+        assert isinstance(booked, Booking), booked
+    assert Appointment.objects.active().filter(therapist=spare).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reschedule_racing_a_new_booking_of_the_same_service_both_go_through(
+    swedish, client_details
+):
+    for _ in range(2):
+        TherapistFactory(modalities=[swedish.modality], hours="all")
+    job = booking_call(swedish, at(DAY, 10), "first@example.com", client_details)()
+
+    # Each round is a fresh race; a lock on the service row held by the reschedule used to
+    # deadlock with the new booking's insert.
+    for hour in (13, 16, 19):
+        moved, booked = race(
+            [
+                lambda hour=hour: booking_reschedule(booking=job, starts_at=at(DAY, hour)),
+                booking_call(swedish, at(DAY, hour), f"new{hour}@example.com", client_details),
+            ]
+        )
+        assert isinstance(moved, Booking), moved
+        assert isinstance(booked, Booking), booked
+        assert len({a.therapist_id for a in active_at(at(DAY, hour))}) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_gives_up_waiting_for_a_lock_held_too_long(swedish, client_details, settings):
+    settings.BOOKING_LOCK_TIMEOUT_MS = 200
+    therapist = TherapistFactory(modalities=[swedish.modality], hours="all")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        try:
+            with transaction.atomic():
+                list(Therapist.objects.select_for_update().filter(pk=therapist.pk))
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        with pytest.raises(SlotTaken, match="try again in a moment"):
+            booking_call(swedish, at(DAY, 10), "waiting@example.com", client_details)()
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert not Booking.objects.filter(client_email="waiting@example.com").exists()
+    assert isinstance(
+        booking_call(swedish, at(DAY, 10), "later@example.com", client_details)(), Booking
+    )
 
 
 @pytest.mark.django_db

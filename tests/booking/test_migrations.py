@@ -2,15 +2,13 @@
 
 from datetime import timedelta
 
-import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 
-@pytest.mark.django_db(transaction=True)
-def test_stored_emails_are_normalised_so_lost_link_lookups_find_them():
-    executor = MigrationExecutor(connection)
+def test_stored_emails_are_normalised_so_lost_link_lookups_find_them(migrator):
+    executor = migrator
     before, after = (
         ("booking", "0007_notification_next_attempt_booking_anonymised"),
         (

@@ -123,7 +123,9 @@ def test_a_reschedule_that_replaces_a_therapist_tells_each_one_the_right_thing(
     assert second.is_active
 
 
-def test_a_reassignment_tells_only_the_two_therapists(booking_with_therapist):
+def test_a_reassignment_tells_the_two_therapists_and_the_client_but_not_staff(
+    booking_with_therapist,
+):
     booking, first = booking_with_therapist
     before = last_id()
     swap_therapist(booking, first, "c@example.com")
@@ -132,7 +134,10 @@ def test_a_reassignment_tells_only_the_two_therapists(booking_with_therapist):
         ("a@example.com", Kind.THERAPIST_CANCELLED),
         ("c@example.com", Kind.THERAPIST_ASSIGNED),
     ]
-    assert not Notification.objects.filter(pk__gt=before, appointment__isnull=True).exists()
+    others = Notification.objects.filter(pk__gt=before, appointment__isnull=True)
+    assert list(others.values_list("recipient", "kind")) == [
+        (booking.client_email, Kind.CLIENT_THERAPIST_CHANGED)
+    ]
 
 
 def test_a_cancellation_does_not_tell_a_therapist_who_was_already_taken_off(
