@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from .models import TOKEN_PATTERN
-from .views import catalogue, flow, jobs, manage
+from .views import catalogue, flow, jobs, manage, texts
 
 
 class TokenConverter:
@@ -35,4 +35,5 @@ urlpatterns = [
     path("booking/<token:token>/reschedule/", manage.booking_reschedule_view, name="reschedule"),
     path("booking/<token:token>/cancel/", manage.booking_cancel_view, name="cancel"),
     path("jobs/<token:token>/", jobs.job, name="job"),
+    path("texts/inbound/", texts.text_inbound, name="text_inbound"),
 ]

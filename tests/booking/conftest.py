@@ -5,6 +5,13 @@ from django.db import connection
 
 from spatheory.celery import app
 from tests.booking.helpers import TODAY, TOMORROW, at, make_booking
+from tests.booking.twilio_fake import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    MESSAGES_PATH,
+    FakeTwilio,
+)
 from tests.factories import ModalityFactory, ServiceFactory, TherapistFactory
 
 
@@ -82,3 +89,16 @@ def client_details():
         "zip_code": "30303",
         "consent": True,
     }
+
+
+@pytest.fixture
+def twilio(httpserver_ipv4, settings):
+    """Texts on, through Twilio's library, to a fake of its Messages API on loopback
+    (``tests/booking/twilio_fake.py``); the fixture's value records what it received."""
+    fake = FakeTwilio()
+    httpserver_ipv4.expect_request(MESSAGES_PATH, method="POST").respond_with_handler(fake.handle)
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_FROM_NUMBER = FROM_NUMBER
+    settings.TWILIO_API_BASE = httpserver_ipv4.url_for("/").rstrip("/")
+    return fake
