@@ -3,6 +3,7 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import connection
 
+from booking.tasks import notification_send
 from spatheory.celery import app
 from tests.booking.helpers import TODAY, TOMORROW, at, make_booking
 from tests.booking.twilio_fake import (
@@ -74,6 +75,20 @@ def celery_worker(transactional_db, settings, celery_test_queue):
         task_postrun.disconnect(_close_worker_connection)
         with app.connection_for_write() as conn:
             conn.default_channel.queue_purge(celery_test_queue)
+
+
+@pytest.fixture
+def task_runs():
+    """Notification ids of every notification_send run the worker finished, in order."""
+    runs = []
+
+    def record(sender=None, args=None, **kwargs):
+        if sender is not None and sender.name == notification_send.name:
+            runs.append(args[0])
+
+    task_postrun.connect(record, weak=False)
+    yield runs
+    task_postrun.disconnect(record)
 
 
 @pytest.fixture

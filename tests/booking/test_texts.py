@@ -16,10 +16,12 @@ from twilio.request_validator import RequestValidator
 from booking.models import Booking, Notification, TextOptOut
 from booking.notifications.delivery import notification_send_now
 from booking.notifications.outbox import notification_sweep_run, reminder_queue_due
+from booking.retention import ANONYMISED_PHONE, booking_anonymise_ended
 from booking.services import booking_cancel, booking_reassign, booking_reschedule
 from tests.booking.helpers import BODY, DETAILS, TODAY, TOMORROW, at, make_booking, page_of, post
-from tests.booking.twilio_fake import AUTH_TOKEN, FROM_NUMBER
+from tests.booking.twilio_fake import AUTH_TOKEN, FROM_NUMBER, inbound
 from tests.factories import TherapistFactory
+from tests.test_foundation import manage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
@@ -188,14 +190,14 @@ def test_with_texts_off_a_text_is_logged_with_the_number_masked(
 def test_a_transient_twilio_error_is_tried_again_later_and_the_text_goes_once(
     swedish, maya, twilio, time_machine, django_capture_on_commit_callbacks
 ):
-    twilio.failures.append((503, 20500, "Service unavailable"))
+    twilio.fail(ADA, 503, 20500, "Service unavailable")
     book(swedish, django_capture_on_commit_callbacks, text_consent=True)
     row = texts(recipient=ADA).get()
     assert (row.status, row.attempts) == (Status.PENDING, 1)
     assert "HTTP 503" in row.last_error
     assert row.next_attempt_at == timezone.now() + timedelta(seconds=2)
 
-    twilio.failures.append((429, 20429, "Too Many Requests"))
+    twilio.fail(ADA, 429, 20429, "Too Many Requests")
     time_machine.shift(timedelta(seconds=2))
     send_all()
     row.refresh_from_db()
@@ -213,7 +215,7 @@ def test_a_transient_twilio_error_is_tried_again_later_and_the_text_goes_once(
 def test_an_invalid_number_fails_for_good_and_staff_are_alerted(
     swedish, maya, twilio, time_machine, caplog, django_capture_on_commit_callbacks
 ):
-    twilio.failures.append((400, 21211, f"The 'To' number {ADA} is not a valid phone number."))
+    twilio.fail(ADA, 400, 21211, f"The 'To' number {ADA} is not a valid phone number.")
     book(swedish, django_capture_on_commit_callbacks, text_consent=True)
 
     row = texts(recipient=ADA).get()
@@ -235,7 +237,7 @@ def test_an_invalid_number_fails_for_good_and_staff_are_alerted(
 def test_a_number_twilio_reports_as_unsubscribed_is_remembered_as_opted_out(
     swedish, maya, twilio, django_capture_on_commit_callbacks
 ):
-    twilio.failures.append((400, 21610, "Attempt to send to unsubscribed recipient"))
+    twilio.fail(ADA, 400, 21610, "Attempt to send to unsubscribed recipient")
     booking = book(swedish, django_capture_on_commit_callbacks, text_consent=True)
 
     row = texts(recipient=ADA).get()
@@ -250,27 +252,11 @@ def test_a_number_twilio_reports_as_unsubscribed_is_remembered_as_opted_out(
 # STOP and START ------------------------------------------------------------------------------
 
 
-def inbound(client, settings, body, *, sender=ADA, signature=None):
-    """A reply to one of our texts, as Twilio posts it to the webhook, signed as Twilio signs."""
-    path = reverse("booking:text_inbound")
-    params = {
-        "MessageSid": "SM" + "1" * 32,
-        "AccountSid": settings.TWILIO_ACCOUNT_SID,
-        "From": sender,
-        "To": FROM_NUMBER,
-        "Body": body,
-        "NumMedia": "0",
-    }
-    if signature is None:
-        signature = RequestValidator(AUTH_TOKEN).compute_signature(settings.SITE_URL + path, params)
-    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)
-
-
 @pytest.mark.parametrize("word", ["STOP", "stop", " Stop\n", "STOPALL", "Unsubscribe", "CANCEL"])
 def test_stop_from_a_number_opts_it_out_and_twilio_gets_an_empty_reply(
     client, settings, twilio, word
 ):
-    response = inbound(client, settings, word)
+    response = inbound(client, settings, word, sender=ADA)
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/xml")
@@ -280,12 +266,12 @@ def test_stop_from_a_number_opts_it_out_and_twilio_gets_an_empty_reply(
 
 @pytest.mark.parametrize("word", ["END", "QUIT"])
 def test_every_opt_out_word_opts_out(client, settings, twilio, word):
-    inbound(client, settings, word)
+    inbound(client, settings, word, sender=ADA)
     assert TextOptOut.objects.filter(phone=ADA, opted_out_at__isnull=False).exists()
 
 
 def test_a_reply_that_is_not_a_keyword_changes_nothing(client, settings, twilio):
-    response = inbound(client, settings, "Stop by at 3 instead?")
+    response = inbound(client, settings, "Stop by at 3 instead?", sender=ADA)
     assert response.status_code == 200
     assert not TextOptOut.objects.exists()
 
@@ -294,7 +280,7 @@ def test_a_reply_that_is_not_a_keyword_changes_nothing(client, settings, twilio)
 def test_a_request_without_twilios_signature_is_refused_and_changes_nothing(
     client, settings, twilio, signature
 ):
-    response = inbound(client, settings, "STOP", signature=signature)
+    response = inbound(client, settings, "STOP", sender=ADA, signature=signature)
     assert response.status_code == 403
     assert not TextOptOut.objects.exists()
 
@@ -309,7 +295,7 @@ def test_a_request_signed_for_another_number_is_refused(client, settings, twilio
 
 
 def test_with_texts_off_the_webhook_refuses_everything(client, settings):
-    response = inbound(client, settings, "STOP")
+    response = inbound(client, settings, "STOP", sender=ADA)
     assert response.status_code == 403
     assert not TextOptOut.objects.exists()
 
@@ -323,7 +309,7 @@ def test_pending_and_later_texts_to_a_number_that_replied_stop_are_not_sent_unti
 ):
     # Written, not yet sent (the broker was slow, say) when the client replies STOP.
     booking = make_booking(swedish, at(TOMORROW, 14), text_consent=True)
-    inbound(client, settings, "STOP")
+    inbound(client, settings, "STOP", sender=ADA)
     send_all()
     confirmation = texts(recipient=ADA).get()
     assert (confirmation.status, confirmation.last_error) == (
@@ -338,7 +324,7 @@ def test_pending_and_later_texts_to_a_number_that_replied_stop_are_not_sent_unti
         booking_reschedule(booking=booking, starts_at=at(TOMORROW, 16))
     assert twilio.to(ADA) == []
 
-    inbound(client, settings, "START")
+    inbound(client, settings, "START", sender=ADA)
     assert TextOptOut.objects.get(phone=ADA).opted_out_at is None
     with django_capture_on_commit_callbacks(execute=True):
         booking_cancel(booking=booking)
@@ -434,3 +420,31 @@ def test_staff_see_each_messages_channel_and_filter_by_it(
     assert "ada@example.com" not in by_text
     by_email = page_of(front_desk_client.get(changelist, {"channel__exact": "email"}))
     assert "ada@example.com" in by_email and ADA not in by_email
+
+
+# Settings --------------------------------------------------------------------------------------
+
+
+def test_half_the_twilio_settings_stop_the_process_naming_what_is_missing():
+    result = manage("check", TWILIO_ACCOUNT_SID="AC" + "1" * 32)
+    assert result.returncode != 0
+    assert "Texts need TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER set too" in result.stderr
+
+
+def test_a_sending_number_that_is_not_a_phone_number_stops_the_process():
+    twilio = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "token"}
+    result = manage("check", **twilio, TWILIO_FROM_NUMBER="Spa Theory")
+    assert result.returncode != 0
+    assert "TWILIO_FROM_NUMBER must be a US phone number, not 'Spa Theory'" in result.stderr
+
+
+def test_anonymising_an_old_booking_takes_the_clients_number_off_its_texts(
+    swedish, maya, tuesday_morning
+):
+    booking = make_booking(swedish, at(TOMORROW, 14), text_consent=True)
+    tuesday_morning.move_to(at(TODAY, 9) + timedelta(days=800), tick=False)
+    booking_anonymise_ended()
+
+    assert not Notification.objects.filter(recipient=ADA).exists()
+    assert texts(booking=booking, kind=Kind.CLIENT_CONFIRMATION).get().recipient == ANONYMISED_PHONE
+    assert texts(booking=booking, kind=Kind.THERAPIST_ASSIGNED).get().recipient == maya.phone

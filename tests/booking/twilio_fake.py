@@ -8,6 +8,8 @@ import json
 import threading
 from dataclasses import dataclass, field
 
+from django.urls import reverse
+from twilio.request_validator import RequestValidator
 from werkzeug import Request, Response
 
 ACCOUNT_SID = "AC" + "5" * 32
@@ -18,17 +20,22 @@ MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 
 @dataclass
 class FakeTwilio:
-    """What the server received and accepted; ``failures`` are answered first, in order, as
-    ``(HTTP status, Twilio error code, message)``."""
+    """What the server received and accepted. Texts to a number given failures with ``fail``
+    get those answers first, one a request, in order."""
 
     received: list[dict] = field(default_factory=list)
-    failures: list[tuple[int, int, str]] = field(default_factory=list)
+    failures: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def accepted(self) -> list[dict]:
         return [message for message in self.received if message["accepted"]]
+
+    def fail(self, phone: str, status: int, code: int, message: str) -> None:
+        """Answer the next text to ``phone`` with Twilio's error ``code`` and HTTP ``status``."""
+        with self._lock:
+            self.failures.setdefault(phone, []).append((status, code, message))
 
     def to(self, phone: str) -> list[str]:
         """The bodies of the texts accepted for ``phone``."""
@@ -40,7 +47,8 @@ class FakeTwilio:
             return _error(401, 20003, "Authenticate")
         form = request.form
         with self._lock:
-            failure = self.failures.pop(0) if self.failures else None
+            waiting = self.failures.get(form.get("To")) or []
+            failure = waiting.pop(0) if waiting else None
             self.received.append(
                 {
                     "To": form.get("To"),
@@ -75,3 +83,19 @@ def _error(status: int, code: int, message: str) -> Response:
         "status": status,
     }
     return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def inbound(client, settings, body, *, sender, signature=None):
+    """A reply to one of our texts, as Twilio posts it to the webhook, signed as Twilio signs."""
+    path = reverse("booking:text_inbound")
+    params = {
+        "MessageSid": "SM" + "1" * 32,
+        "AccountSid": settings.TWILIO_ACCOUNT_SID,
+        "From": sender,
+        "To": FROM_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+    }
+    if signature is None:
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(settings.SITE_URL + path, params)
+    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)
