@@ -4,11 +4,13 @@ Twilio's answers. Tasks run inline here, against a fake of Twilio's Messages API
 
 import logging
 import re
+import socket
 from datetime import UTC, timedelta
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
@@ -19,6 +21,7 @@ from booking.notifications.outbox import notification_sweep_run, reminder_queue_
 from booking.retention import ANONYMISED_PHONE, booking_anonymise_ended
 from booking.services import booking_cancel, booking_reassign, booking_reschedule
 from tests.booking.helpers import BODY, DETAILS, TODAY, TOMORROW, at, make_booking, page_of, post
+from tests.booking.test_admin import PHONE
 from tests.booking.twilio_fake import AUTH_TOKEN, FROM_NUMBER, inbound
 from tests.factories import TherapistFactory
 from tests.test_foundation import manage
@@ -448,3 +451,47 @@ def test_anonymising_an_old_booking_takes_the_clients_number_off_its_texts(
     assert not Notification.objects.filter(recipient=ADA).exists()
     assert texts(booking=booking, kind=Kind.CLIENT_CONFIRMATION).get().recipient == ANONYMISED_PHONE
     assert texts(booking=booking, kind=Kind.THERAPIST_ASSIGNED).get().recipient == maya.phone
+
+
+def test_staff_booking_by_phone_record_whether_the_client_asked_for_texts(
+    admin_client, swedish, maya
+):
+    form = page_of(admin_client.get("/admin/booking/booking/book-by-phone/"))
+    assert "The client asks for texts about this booking" in form
+
+    admin_client.post(
+        "/admin/booking/booking/book-by-phone/",
+        PHONE | {"service": swedish.pk, "text_consent": "on"},
+    )
+    assert Booking.objects.get().text_consent_at == timezone.now()
+
+
+def test_staff_see_the_numbers_that_opted_out_in_a_constant_number_of_queries(
+    admin_client, client, settings, twilio, django_assert_num_queries
+):
+    changelist = reverse("admin:booking_textoptout_changelist")
+    inbound(client, settings, "STOP", sender=ADA)
+    admin_client.get(changelist)  # the session and permission caches are warm from here
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_client.get(changelist).status_code == 200
+    one_number = len(queries)  # now: the next request clears the log it reads
+    for n in range(5):
+        inbound(client, settings, "STOP", sender=f"+1404555017{n}")
+
+    with django_assert_num_queries(one_number):
+        page = page_of(admin_client.get(changelist))
+    assert ADA in page and "+14045550174" in page
+
+
+def test_when_twilio_cannot_be_reached_the_text_waits_for_its_next_try(
+    swedish, maya, twilio, settings, django_capture_on_commit_callbacks
+):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        settings.TWILIO_API_BASE = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    book(swedish, django_capture_on_commit_callbacks, text_consent=True)
+
+    row = texts(recipient=ADA).get()
+    assert (row.status, row.attempts) == (Status.PENDING, 1)
+    assert row.next_attempt_at == timezone.now() + timedelta(seconds=2)
+    assert "ConnectionError" in row.last_error
