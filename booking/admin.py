@@ -20,7 +20,7 @@ from .assignment import SlotTaken
 from .availability import required_gap
 from .formatting import local_time, local_when
 from .forms import PhoneBookingForm, errors_onto_form
-from .models import Appointment, Booking, Notification, Service, ServiceDuration
+from .models import Appointment, Booking, Notification, Service, ServiceDuration, TextOptOut
 from .notifications.outbox import notification_retry
 from .selectors import appointment_list_at_risk, appointment_risk_reason, business_timezone
 from .services import (
@@ -218,7 +218,7 @@ class BookingAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["reference", "status", "late_cancellation", "manage_links"]}),
         ("What and when", {"fields": ["service", "minutes", "price", "local_start", "local_end"]}),
-        ("Client", {"fields": ["client_name", "client_email", "client_phone"]}),
+        ("Client", {"fields": ["client_name", "client_email", "client_phone", "text_consent_at"]}),
         (
             "Address",
             {
@@ -474,6 +474,7 @@ def _travel(previous: Appointment | None, appointment: Appointment) -> dict | No
 class NotificationAdmin(admin.ModelAdmin):
     list_display = [
         "kind",
+        "channel",
         "recipient",
         "booking_reference",
         "status",
@@ -483,13 +484,14 @@ class NotificationAdmin(admin.ModelAdmin):
         "next_try",
         "sent_at",
     ]
-    list_filter = ["status", "kind", "failed_at"]
+    list_filter = ["status", "channel", "kind", "failed_at"]
     search_fields = ["recipient", "booking__reference"]
     list_select_related = ["booking"]
     date_hierarchy = "created_at"
     actions = ["retry"]
     fields = [
         "kind",
+        "channel",
         "recipient",
         "booking",
         "appointment",
@@ -501,6 +503,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "claimed_at",
         "sent_at",
         "failed_at",
+        "provider_id",
     ]
     readonly_fields = fields
 
@@ -540,3 +543,22 @@ class NotificationAdmin(admin.ModelAdmin):
                 f"{skipped} messages hadn't failed, so they were left alone.",
                 messages.WARNING,
             )
+
+
+@admin.register(TextOptOut)
+class TextOptOutAdmin(admin.ModelAdmin):
+    """Numbers that replied STOP: only their own START opts them back in."""
+
+    list_display = ["phone", "opted_out_at", "opted_in_at"]
+    list_filter = [("opted_out_at", admin.EmptyFieldListFilter)]
+    search_fields = ["phone"]
+    readonly_fields = ["phone", "opted_out_at", "opted_in_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

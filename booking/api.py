@@ -52,6 +52,7 @@ FIELD_PATHS = {
     "client_name": "client.name",
     "client_email": "client.email",
     "client_phone": "client.phone",
+    "text_consent": "client.texts",
     "address_line1": "address.line1",
     "address_line2": "address.line2",
     "city": "address.city",

@@ -19,3 +19,10 @@ def local_when(value: datetime) -> str:
     """``Tue, Dec 1 · 2:00 pm`` in Atlanta time."""
     local = timezone.localtime(value)
     return f"{local:%a, %b} {local.day} · {local_time(local)}"
+
+
+def local_when_text(value: datetime) -> str:
+    """``Tue, Dec 1 at 2:00 pm`` in Atlanta time, for texts: the middle dot is not in the
+    texting alphabet (GSM-7), and one character outside it halves what fits in one message."""
+    local = timezone.localtime(value)
+    return f"{local:%a, %b} {local.day} at {local_time(local)}"

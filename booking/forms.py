@@ -219,11 +219,17 @@ class DetailsForm(StepForm):
     )
     client_phone = forms.CharField(
         label="Mobile phone number",
-        help_text="Your therapist texts you if they're running late.",
+        help_text="So your therapist can reach you on the day.",
         max_length=30,
         validators=[validate_phone],
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
         error_messages={"required": "Enter your phone number, like (404) 555-0123."},
+    )
+    text_consent = forms.BooleanField(
+        label="Text me about this booking: reminders, changes and when my therapist is on the way",
+        help_text="Only about this booking, to the mobile number above. Reply STOP to any text "
+        "and we'll send no more. Message and data rates may apply.",
+        required=False,
     )
     address_line1 = forms.CharField(
         label="Street address",
@@ -362,6 +368,7 @@ class PhoneBookingForm(DetailsForm):
             "The client agrees to the booking terms and to their therapist reading their "
             "health notes"
         )
+        self.fields["text_consent"].label = "The client asks for texts about this booking"
         self.fields["consent"].help_text = format_html(
             "Read the client the {} and tell them who sees their health notes ({}).",
             _new_tab_link("terms", "booking terms"),

@@ -174,6 +174,11 @@ class Booking(models.Model):
     pressure = models.CharField(max_length=8, choices=Pressure.choices, default=Pressure.MEDIUM)
     health_notes = models.TextField(blank=True)
     consent_given_at = models.DateTimeField()
+    text_consent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the client agreed to texts about this booking (none: email only).",
+    )
 
     prescriber_name = models.CharField(max_length=120, blank=True)
     prescriber_practice = models.CharField(max_length=160, blank=True)
@@ -285,8 +290,12 @@ class Appointment(models.Model):
 
 
 class Notification(models.Model):
-    """One email to send: the outbox row written in the same transaction as the change that
-    causes it, and sent by a Celery task after commit (see ``booking.notifications``)."""
+    """One email or text to send: the outbox row written in the same transaction as the change
+    that causes it, and sent by a Celery task after commit (see ``booking.notifications``)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text"
 
     class Kind(models.TextChoices):
         CLIENT_CONFIRMATION = "client_confirmation", "Client: booking confirmed"
@@ -325,9 +334,14 @@ class Notification(models.Model):
         help_text="The therapist's appointment, for therapist messages.",
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    recipient = models.EmailField()
-    # Makes a message that must go out once at most (a reminder, a day's digest) unique.
-    dedupe_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
+    recipient = models.CharField(
+        max_length=254, help_text="An email address, or a phone number in E.164 for texts."
+    )
+    # Makes a message that must go out once at most (a reminder, a day's digest) unique, on
+    # each channel: the email and the text of one reminder share their key. NULL, not "", when
+    # there is none, as NULLs never collide.
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True)  # noqa: DJ001
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -337,9 +351,17 @@ class Notification(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(
+        "provider's id", max_length=64, blank=True, help_text="The text's id at Twilio."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "dedupe_key"], name="notification_dedupe_per_channel"
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["created_at"],
@@ -364,4 +386,24 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} to {self.recipient}"
+        by_text = " (text)" if self.channel == self.Channel.SMS else ""
+        return f"{self.get_kind_display()}{by_text} to {self.recipient}"
+
+
+class TextOptOut(models.Model):
+    """A phone number that replied STOP to our texts: nothing more is texted to it until it
+    replies START (see ``booking.notifications.optouts``)."""
+
+    phone = models.CharField(max_length=16, unique=True, help_text="E.164, e.g. +14045550123.")
+    opted_out_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it last replied STOP; empty once it replied START."
+    )
+    opted_in_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it last replied START."
+    )
+
+    class Meta:
+        verbose_name = "text opt-out"
+
+    def __str__(self):
+        return self.phone

@@ -87,9 +87,10 @@ def _batch_anonymise(*, ids: list[int], now: datetime) -> AnonymisedCount:
         )
         messages = Notification.objects.filter(booking_id__in=ids)
         messages.exclude(last_error="").update(last_error="")
-        readdressed = messages.filter(kind__in=CLIENT_KINDS).update(
+        to_client = messages.filter(kind__in=CLIENT_KINDS)
+        readdressed = to_client.filter(channel=Notification.Channel.EMAIL).update(
             recipient=_anonymised_email("booking_id")
-        )
+        ) + to_client.filter(channel=Notification.Channel.SMS).update(recipient=ANONYMISED_PHONE)
     return AnonymisedCount(bookings=bookings, messages=readdressed)
 
 

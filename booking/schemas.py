@@ -79,6 +79,11 @@ class ClientIn(Schema):
     name: Text
     email: Text
     phone: Text
+    texts: StrictBool = Field(
+        False,
+        description="The client asks for texts about this booking (reminders, changes) to "
+        "`phone`, as the booking form's unticked box does.",
+    )
 
 
 class AddressIn(Schema):

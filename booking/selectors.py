@@ -22,7 +22,15 @@ from therapists.models import Therapist, TimeOff, WorkingHours
 from therapists.validators import email_normalise, validate_zip_code
 
 from .availability import Busy, Slot, SlotQuery, TherapistCalendar, open_slots
-from .models import TOKEN_PATTERN, Appointment, Booking, Notification, Service, ServiceDuration
+from .models import (
+    TOKEN_PATTERN,
+    Appointment,
+    Booking,
+    Notification,
+    Service,
+    ServiceDuration,
+    TextOptOut,
+)
 
 GENDER_CHOICES = {"any", "female", "male"}
 TOKEN = re.compile(TOKEN_PATTERN)
@@ -458,3 +466,8 @@ def notification_failures_after(*, alert: Notification | None) -> QuerySet[Notif
     else:
         failed = failed.filter(failed_at__gte=alert.claimed_at or alert.created_at)
     return failed.order_by("-failed_at", "-id")
+
+
+def text_opted_out(*, phone: str) -> bool:
+    """Whether ``phone`` (E.164) replied STOP and not START since."""
+    return TextOptOut.objects.filter(phone=phone, opted_out_at__isnull=False).exists()

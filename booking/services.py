@@ -80,7 +80,9 @@ class BookingDetails(TypedDict, total=False):
 DETAIL_FIELDS = frozenset(BookingDetails.__annotations__)
 
 
-def _booking_build(*, service: Service, minutes: int, starts_at, now, details) -> Booking:
+def _booking_build(
+    *, service: Service, minutes: int, starts_at, now, text_consent: bool, details
+) -> Booking:
     unknown = details.keys() - DETAIL_FIELDS
     if unknown:
         raise TypeError(f"booking_create() got unexpected arguments: {sorted(unknown)}")
@@ -99,6 +101,7 @@ def _booking_build(*, service: Service, minutes: int, starts_at, now, details) -
         price=duration.price if duration else 0,
         starts_at=starts_at,
         consent_given_at=now,
+        text_consent_at=now if text_consent else None,
         **values,
     )
 
@@ -109,14 +112,22 @@ def booking_create(
     minutes: int,
     starts_at: datetime,
     consent: bool,
+    text_consent: bool = False,
     **details: Unpack[BookingDetails],
 ) -> Booking:
+    """Book it, or raise ``ValidationError`` (or ``SlotTaken``). ``text_consent``: the client
+    ticked "Text me about this booking", so its messages go by text too."""
     if service.pk is None:
         # A deleted service has no durations to read; nothing else can be checked without it.
         raise ValidationError({"service": [SERVICE_UNAVAILABLE]})
     now = timezone.now()
     booking = _booking_build(
-        service=service, minutes=minutes, starts_at=starts_at, now=now, details=details
+        service=service,
+        minutes=minutes,
+        starts_at=starts_at,
+        now=now,
+        text_consent=text_consent,
+        details=details,
     )
     booking_validate(booking, consent=consent, now=now, duration=service.duration_for(minutes))
     busy_minutes = service.appointment_minutes(

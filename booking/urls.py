@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from .models import TOKEN_PATTERN
-from .views import catalogue, flow, jobs, manage
+from .views import catalogue, flow, jobs, manage, texts
 
 
 class TokenConverter:
@@ -36,4 +36,5 @@ urlpatterns = [
     path("booking/<token:token>/cancel/", manage.booking_cancel_view, name="cancel"),
     path("jobs/<token:token>/", jobs.job, name="job"),
     path("pro/calendar/<token:token>.ics", jobs.therapist_calendar, name="therapist_calendar"),
+    path("texts/inbound/", texts.text_inbound, name="text_inbound"),
 ]

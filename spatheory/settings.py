@@ -301,6 +301,32 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Spa Theory <hello@sp
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 STAFF_ALERT_EMAIL = env.str("STAFF_ALERT_EMAIL", default="bookings@spatheory.com")
 
+# Texts go through Twilio when all three are set, and only to the log otherwise.
+# TWILIO_API_BASE sends the API calls to another address (a local stand-in for tests).
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="").strip()
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="").strip()
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="").strip()
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="").strip().rstrip("/")
+_twilio_required = {
+    "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+    "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+    "TWILIO_FROM_NUMBER": TWILIO_FROM_NUMBER,
+}
+if any(_twilio_required.values()):
+    _twilio_missing = [name for name, value in _twilio_required.items() if not value]
+    if _twilio_missing:
+        raise ImproperlyConfigured(f"Texts need {', '.join(_twilio_missing)} set too")
+    try:
+        TWILIO_FROM_NUMBER = phone_to_e164(TWILIO_FROM_NUMBER)
+    except ValidationError:
+        raise ImproperlyConfigured(
+            f"TWILIO_FROM_NUMBER must be a US phone number, not {TWILIO_FROM_NUMBER!r}"
+        ) from None
+if TWILIO_API_BASE and urlsplit(TWILIO_API_BASE).scheme not in ("http", "https"):
+    raise ImproperlyConfigured(
+        f"TWILIO_API_BASE must be an http:// or https:// address, not {TWILIO_API_BASE!r}"
+    )
+
 # Security. Production values are the defaults whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = _env(env.bool, "DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
@@ -500,5 +526,7 @@ LOGGING = {
         "django": {"level": "INFO"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # Twilio's client logs every request's headers at INFO.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }

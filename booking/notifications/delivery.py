@@ -1,4 +1,5 @@
-"""Sending one outbox row: claim it, render it, hand it to the mail server, record the outcome.
+"""Sending one outbox row: claim it, render it, hand it to the mail server (or Twilio, for a
+text), record the outcome.
 
 A row is claimed with a conditional UPDATE (pending and due -> sending), so a redelivered or
 duplicated task, or two workers racing, find nothing to claim and send nothing. A transient
@@ -7,6 +8,8 @@ mail-server error puts the row back to pending with its next try stored on it
 ``NOTIFICATION_RETRY_MAX_SECONDS``, and the tries go on until ``NOTIFICATION_RETRY_WINDOW_HOURS``
 after the row was written, the last one at the end of that window. Permanent errors, and a
 transient one once the window has closed, mark the row failed for staff to see and retry.
+Texts follow the same rules (Twilio's 5xx and 429 are transient, its 4xx permanent); a text to
+a number that replied STOP is not sent, however long it waited.
 """
 
 import logging
@@ -23,7 +26,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..models import Notification
-from .messages import notification_message
+from ..selectors import text_opted_out
+from .messages import notification_message, notification_text
+from .optouts import text_opt_out
+from .texting import TextRefused, text_send
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +50,12 @@ TRANSIENT_ERRORS = (
 )
 
 
+OPTED_OUT = "Not sent: the number replied STOP."
+
+
 def _is_transient(exc: Exception) -> bool:
+    if isinstance(exc, TextRefused):
+        return exc.transient
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return False
     if isinstance(exc, TRANSIENT_ERRORS):
@@ -130,9 +141,14 @@ def notification_send_now(*, notification_id: int) -> SendOutcome:
         "booking__service", "appointment__therapist"
     ).get(pk=notification_id)
     mine = Notification.objects.filter(pk=notification_id, status=Status.SENDING)
+    by_text = notification.channel == Notification.Channel.SMS
+    if by_text and text_opted_out(phone=notification.recipient):
+        mine.update(status=Status.SKIPPED, last_error=OPTED_OUT)
+        return SendOutcome(status=Status.SKIPPED)
 
     try:
-        message = notification_message(notification)
+        render = notification_text if by_text else notification_message
+        message = render(notification)
     except Exception as exc:
         logger.exception("Could not render notification %s", notification_id)
         mine.update(
@@ -145,12 +161,23 @@ def notification_send_now(*, notification_id: int) -> SendOutcome:
         mine.update(status=Status.SKIPPED, last_error="")
         return SendOutcome(status=Status.SKIPPED)
 
+    provider_id = ""
     try:
-        _mail_send(message)
+        if by_text:
+            provider_id = text_send(to=notification.recipient, body=message)
+        else:
+            _mail_send(message)
+    except TextRefused as exc:
+        if not exc.unsubscribed:
+            return _attempt_failed(notification, exc)
+        # The number told Twilio STOP before it told us: remember it, as if it had told us.
+        text_opt_out(phone=notification.recipient)
+        mine.update(status=Status.SKIPPED, last_error=OPTED_OUT)
+        return SendOutcome(status=Status.SKIPPED)
     except Exception as exc:
         return _attempt_failed(notification, exc)
 
-    mine.update(status=Status.SENT, sent_at=timezone.now(), last_error="")
+    mine.update(status=Status.SENT, sent_at=timezone.now(), last_error="", provider_id=provider_id)
     return SendOutcome(status=Status.SENT)
 
 

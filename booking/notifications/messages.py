@@ -1,11 +1,14 @@
-"""What each kind of notification means, and how an outbox row becomes an email.
+"""What each kind of notification means, and how an outbox row becomes an email or a text.
 
 ``KINDS`` is the one table of kinds: who a message is for, the booking change that sends it,
 its subject and templates (``booking/templates/booking/email/<template>.txt`` and ``.html``),
-and whether a calendar invite goes with it. Adding a kind is a row here, a choice on
-``Notification.Kind`` and its templates.
+whether a calendar invite goes with it, and its text, if it also goes by text. Adding a kind is
+a row here, a choice on ``Notification.Kind`` and its templates; ``text=`` on the row sends it
+by text too (to clients who agreed to texts, and to therapists).
 
-Health notes never appear here: the therapist reads them on the private job page.
+Health notes never appear here: the therapist reads them on the private job page. Texts carry
+no service name for clients either (a lock screen shows them to anyone nearby): a time, the
+business's name and a private link.
 """
 
 import enum
@@ -22,7 +25,7 @@ from therapists.credentials import CREDENTIALS
 from therapists.selectors import credential_expiry_list
 
 from ..calendar import booking_ics
-from ..formatting import local_time, local_when
+from ..formatting import local_time, local_when, local_when_text
 from ..models import Booking, Notification
 from ..selectors import (
     appointment_list_at_risk,
@@ -66,6 +69,8 @@ class KindSpec:
     change: Change | None = None
     # METHOD of the calendar invite attached, if any.
     calendar: str | None = None
+    # The text, from the message's context (with ``text_when``), when it also goes by text.
+    text: Callable[[dict], str] | None = None
 
 
 def _about(prefix: str) -> Callable[[dict], str]:
@@ -80,25 +85,79 @@ def _staff(prefix: str) -> Callable[[dict], str]:
     return lambda context: f"{prefix} {context['booking'].reference}: {context['when']}"
 
 
+# Every text names us, so the person knows who writes; the client's say how to stop them.
+TEXT_SIGNATURE = "Spa Theory: "
+TEXT_STOP = " Reply STOP to end."
+
+
+def _client_text(news: str) -> Callable[[dict], str]:
+    """``news`` with ``{when}`` for the time, then the booking's private link."""
+    return lambda context: (
+        f"{TEXT_SIGNATURE}{news.format(when=context['text_when'])}"
+        f" Details: {context['manage_url']}{TEXT_STOP}"
+    )
+
+
+def _job_text(news: str, *, link: bool = True) -> Callable[[dict], str]:
+    def text(context: dict) -> str:
+        job = f"{context['booking'].minutes} min {context['service']}, {context['area']}"
+        details = f" Details: {context['job_url']}" if link else ""
+        return f"{TEXT_SIGNATURE}{news} {context['text_when']}, {job}.{details}"
+
+    return text
+
+
 KINDS: dict[str, KindSpec] = {
     Kind.CLIENT_CONFIRMATION: KindSpec(
-        Audience.CLIENT, "client_booking", _about("You're booked"), Change.CREATED, "REQUEST"
+        Audience.CLIENT,
+        "client_booking",
+        _about("You're booked"),
+        Change.CREATED,
+        "REQUEST",
+        text=_client_text("you're booked for {when}."),
     ),
     Kind.CLIENT_RESCHEDULED: KindSpec(
-        Audience.CLIENT, "client_booking", _about("Your new time"), Change.RESCHEDULED, "REQUEST"
+        Audience.CLIENT,
+        "client_booking",
+        _about("Your new time"),
+        Change.RESCHEDULED,
+        "REQUEST",
+        text=_client_text("your massage has moved to {when}."),
     ),
     Kind.CLIENT_CANCELLED: KindSpec(
-        Audience.CLIENT, "client_booking", _about("Cancelled"), Change.CANCELLED, "CANCEL"
+        Audience.CLIENT,
+        "client_booking",
+        _about("Cancelled"),
+        Change.CANCELLED,
+        "CANCEL",
+        text=_client_text("your massage on {when} is cancelled."),
     ),
     Kind.CLIENT_REMINDER: KindSpec(
-        Audience.CLIENT, "client_booking", _about("See you soon"), calendar="REQUEST"
+        Audience.CLIENT,
+        "client_booking",
+        _about("See you soon"),
+        calendar="REQUEST",
+        text=_client_text("see you soon! Your massage is {when}."),
+    ),
+    Kind.THERAPIST_ASSIGNED: KindSpec(
+        Audience.THERAPIST, "therapist_job", _job("New job"), text=_job_text("new job")
+    ),
+    Kind.THERAPIST_RESCHEDULED: KindSpec(
+        Audience.THERAPIST, "therapist_job", _job("Job moved"), text=_job_text("job moved to")
+    ),
+    Kind.THERAPIST_CANCELLED: KindSpec(
+        Audience.THERAPIST,
+        "therapist_job",
+        _job("Job cancelled"),
+        text=_job_text("job cancelled, you're no longer needed:", link=False),
     ),
     Kind.CLIENT_THERAPIST_CHANGED: KindSpec(
-        Audience.CLIENT, "client_booking", _about("Your new therapist"), Change.REASSIGNED
+        Audience.CLIENT,
+        "client_booking",
+        _about("Your new therapist"),
+        Change.REASSIGNED,
+        text=_client_text("a new therapist will come for your massage on {when}."),
     ),
-    Kind.THERAPIST_ASSIGNED: KindSpec(Audience.THERAPIST, "therapist_job", _job("New job")),
-    Kind.THERAPIST_RESCHEDULED: KindSpec(Audience.THERAPIST, "therapist_job", _job("Job moved")),
-    Kind.THERAPIST_CANCELLED: KindSpec(Audience.THERAPIST, "therapist_job", _job("Job cancelled")),
     Kind.STAFF_BOOKING_CREATED: KindSpec(
         Audience.STAFF, "staff_booking", _staff("New booking"), Change.CREATED
     ),
@@ -318,3 +377,15 @@ def notification_message(notification: Notification) -> EmailMultiAlternatives |
             f"text/calendar; charset=utf-8; method={spec.calendar}",
         )
     return message
+
+
+def notification_text(notification: Notification) -> str | None:
+    """The text for ``notification``, or None when it is no longer needed (as for email)."""
+    spec = KINDS.get(notification.kind)
+    if spec is None or spec.text is None:
+        raise ValueError(f"No text for notification kind {notification.kind!r}")
+    context = CONTEXTS[spec.audience](notification)
+    if context is None:
+        return None
+    about = context.get("appointment") or context["booking"]
+    return spec.text(context | {"text_when": local_when_text(about.starts_at)})

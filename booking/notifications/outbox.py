@@ -28,7 +28,7 @@ from ..selectors import (
     notification_failures_after,
 )
 from .messages import Change
-from .recipients import change_rows, client_row
+from .recipients import change_rows, client_row, text_rows
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,9 @@ BROKER_ERRORS = (kombu.exceptions.OperationalError, OSError)
 
 
 def notification_enqueue(*, rows: list[Notification]) -> list[Notification]:
-    """Write the rows in the current transaction and publish them once it commits."""
+    """Write the rows in the current transaction, with the texts that go with them, and
+    publish them once it commits."""
+    rows = [*rows, *text_rows(rows)]
     Notification.objects.bulk_create(rows)
     ids = [row.pk for row in rows]
     if ids:
@@ -88,16 +90,19 @@ def manage_links_notify(*, email: str) -> Notification | None:
 
 
 def reminder_notify(*, booking: Booking) -> Notification | None:
-    """Queue the 24-hour reminder unless this booking has had one for its current time (a
-    reschedule clears ``reminded_at``); must run in a transaction."""
+    """Queue the 24-hour reminder (and its text) unless this booking has had one for its
+    current time (a reschedule clears ``reminded_at``); must run in a transaction. Returns the
+    email."""
     claimed = Booking.objects.filter(pk=booking.pk, reminded_at__isnull=True).update(
         reminded_at=timezone.now()
     )
     if not claimed:
         return None
     key = f"client_reminder:{booking.pk}:{booking.sequence}"
-    [row] = notification_enqueue(rows=[client_row(booking, Kind.CLIENT_REMINDER, dedupe_key=key)])
-    return row
+    [email, *_texts] = notification_enqueue(
+        rows=[client_row(booking, Kind.CLIENT_REMINDER, dedupe_key=key)]
+    )
+    return email
 
 
 def notification_publish(*, ids: Iterable[int]) -> int:
@@ -209,7 +214,7 @@ def reminder_queue_due() -> int:
             created_at__lte=F("starts_at") - window,
         )
         .order_by("starts_at")
-        .only("pk", "client_email", "sequence")
+        .only("pk", "client_email", "client_phone", "text_consent_at", "sequence")
     )
     queued = 0
     for booking in due:

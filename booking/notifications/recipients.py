@@ -1,7 +1,10 @@
 """Who hears about a change to a booking: the client, staff, and each therapist who is or was
-on it, with the kind of message each one needs."""
+on it, with the kind of message each one needs; and who also gets it by text."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from therapists.validators import phone_to_e164
 
 from ..models import Appointment, Booking, Notification
 from .messages import KINDS, Audience, Change, kind_for
@@ -71,3 +74,42 @@ def client_row(booking: Booking, kind: str, *, dedupe_key: str | None = None) ->
     return Notification(
         booking=booking, kind=kind, recipient=booking.client_email, dedupe_key=dedupe_key
     )
+
+
+def _text_phone(row: Notification, audience: Audience) -> str | None:
+    """Where the text of ``row`` goes: the client's phone if they agreed to texts when they
+    booked, the therapist's phone; None for anyone else."""
+    if audience is Audience.CLIENT:
+        booking = row.booking
+        raw = booking.client_phone if booking.text_consent_at is not None else ""
+    elif audience is Audience.THERAPIST:
+        raw = row.appointment.therapist.phone
+    else:
+        return None
+    try:
+        return phone_to_e164(raw) if raw else None
+    except ValidationError:
+        return None
+
+
+def text_rows(rows: list[Notification]) -> list[Notification]:
+    """The texts that go with these emails: one for each whose kind has a text and whose
+    person can be texted, with the email's dedupe key (keys are unique per channel). Whether
+    the number has replied STOP is asked when each is sent."""
+    texts = []
+    for row in rows:
+        spec = KINDS.get(row.kind)
+        if row.channel != Notification.Channel.EMAIL or spec is None or spec.text is None:
+            continue
+        if phone := _text_phone(row, spec.audience):
+            texts.append(
+                Notification(
+                    booking_id=row.booking_id,
+                    appointment=row.appointment,
+                    kind=row.kind,
+                    channel=Notification.Channel.SMS,
+                    recipient=phone,
+                    dedupe_key=row.dedupe_key,
+                )
+            )
+    return texts

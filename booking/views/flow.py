@@ -286,6 +286,7 @@ def _review_refused(request, draft: BookingDraft, service, error: ValidationErro
 def _details_data(draft: BookingDraft) -> dict:
     """The saved answers as the details form would have posted them."""
     data = {key: value for key, value in draft.details.items() if value not in (None, False)}
-    if data.get("consent"):
-        data["consent"] = "on"
+    for checkbox in ("consent", "text_consent"):
+        if data.get(checkbox):
+            data[checkbox] = "on"
     return data

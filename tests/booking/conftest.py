@@ -3,8 +3,16 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import connection
 
+from booking.tasks import notification_send
 from spatheory.celery import app
 from tests.booking.helpers import TODAY, TOMORROW, at, make_booking
+from tests.booking.twilio_fake import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    MESSAGES_PATH,
+    FakeTwilio,
+)
 from tests.factories import ModalityFactory, ServiceFactory, TherapistFactory
 
 
@@ -70,6 +78,20 @@ def celery_worker(transactional_db, settings, celery_test_queue):
 
 
 @pytest.fixture
+def task_runs():
+    """Notification ids of every notification_send run the worker finished, in order."""
+    runs = []
+
+    def record(sender=None, args=None, **kwargs):
+        if sender is not None and sender.name == notification_send.name:
+            runs.append(args[0])
+
+    task_postrun.connect(record, weak=False)
+    yield runs
+    task_postrun.disconnect(record)
+
+
+@pytest.fixture
 def client_details():
     """Valid client arguments for ``booking_create`` (downtown Atlanta, consent given); tests
     override one at a time with ``client_details | {...}``."""
@@ -82,3 +104,16 @@ def client_details():
         "zip_code": "30303",
         "consent": True,
     }
+
+
+@pytest.fixture
+def twilio(httpserver_ipv4, settings):
+    """Texts on, through Twilio's library, to a fake of its Messages API on loopback
+    (``tests/booking/twilio_fake.py``); the fixture's value records what it received."""
+    fake = FakeTwilio()
+    httpserver_ipv4.expect_request(MESSAGES_PATH, method="POST").respond_with_handler(fake.handle)
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_FROM_NUMBER = FROM_NUMBER
+    settings.TWILIO_API_BASE = httpserver_ipv4.url_for("/").rstrip("/")
+    return fake

@@ -6,11 +6,15 @@ Atlanta.
 
 import html
 import json
+import socket
+import time as clock
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
 from booking.services import booking_create
+from spatheory.celery import app
 from tests.conftest import ATLANTA
 
 TODAY = date(2026, 12, 1)  # a Tuesday
@@ -97,3 +101,34 @@ def make_booking(service, starts_at, **overrides):
             **overrides,
         }
     )
+
+
+def wait_for(condition, *, timeout=10.0, what="the condition"):
+    """Poll ``condition`` until it holds (for tests with a real worker), or fail naming it."""
+    deadline = clock.monotonic() + timeout
+    while clock.monotonic() < deadline:
+        if condition():
+            return
+        clock.sleep(0.02)
+    raise AssertionError(f"Timed out after {timeout} s waiting for {what}")
+
+
+@contextmanager
+def broker_unreachable():
+    """Point publishing at a closed port on loopback, as if Redis were down. (The worker keeps
+    its own connection; only producers are cut off.)"""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _reset_publishing(f"redis://127.0.0.1:{port}/0")
+    try:
+        yield
+    finally:
+        _reset_publishing(None)
+
+
+def _reset_publishing(write_url):
+    # broker_write_url wins over the CELERY_BROKER_URL environment variable the suite sets.
+    app.conf.broker_write_url = write_url
+    app._pool = None
+    app.amqp._producer_pool = None

@@ -72,6 +72,10 @@ def send_all():
         notification_send_now(notification_id=pk)
 
 
+def emails(rows):
+    return [row for row in rows if row.channel == Notification.Channel.EMAIL]
+
+
 def messages_by_kind():
     by_id = {m.extra_headers["X-Spa-Theory-Notification"]: m for m in mail.outbox}
     return {n.kind: by_id[str(n.pk)] for n in Notification.objects.all() if str(n.pk) in by_id}
@@ -88,7 +92,7 @@ def ics_event(message):
 
 @pytest.fixture
 def booking():
-    return write_booking(therapist=TherapistFactory(email="tess@example.com"))
+    return write_booking(therapist=TherapistFactory(email="tess@example.com", phone="+14045550188"))
 
 
 def test_a_new_booking_writes_one_row_per_message_in_the_callers_transaction(booking):
@@ -98,6 +102,7 @@ def test_a_new_booking_writes_one_row_per_message_in_the_callers_transaction(boo
     assert rows == {
         (Kind.CLIENT_CONFIRMATION, "ada@example.com", Status.PENDING),
         (Kind.THERAPIST_ASSIGNED, "tess@example.com", Status.PENDING),
+        (Kind.THERAPIST_ASSIGNED, "+14045550188", Status.PENDING),
         (Kind.STAFF_BOOKING_CREATED, "bookings@spatheory.com", Status.PENDING),
     }
 
@@ -392,7 +397,7 @@ def test_the_sweep_republishes_rows_pending_for_over_a_minute(booking, time_mach
     fresh = booking_change_notify(booking=booking, change=Change.RESCHEDULED)
     time_machine.move_to(datetime(2026, 11, 20, 12, 1, 1, tzinfo=UTC), tick=False)
     with mock.patch("booking.tasks.notification_send.apply_async") as apply_async:
-        assert notification_sweep_run() == 3
+        assert notification_sweep_run() == 4  # three emails and the therapist's text
     published = [call.args[0][0] for call in apply_async.call_args_list]
     assert published == [row.pk for row in old]
     assert not {row.pk for row in fresh} & set(published)
@@ -423,7 +428,7 @@ def test_a_publish_that_cannot_reach_the_broker_is_logged_not_raised(booking, ca
         assert outbox.notification_publish(ids=[r.pk for r in rows]) == 0
     assert apply_async.call_count == 1  # one failure is enough to stop trying
     assert "the sweep will retry it" in caplog.text
-    assert Notification.objects.filter(status=Status.PENDING).count() == 3
+    assert Notification.objects.filter(status=Status.PENDING).count() == 4
 
 
 def run_reminders_every_15_minutes(time_machine, start, hours):
@@ -562,7 +567,8 @@ def test_with_tasks_inline_a_failing_mail_server_never_breaks_the_booking(
     # Inline, the failed message is not retried on the spot: it waits for its next try.
     assert (first.status, first.attempts) == (Status.PENDING, 1)
     assert first.next_attempt_at == timezone.now() + timedelta(seconds=2)
-    assert [row.status for row in others] == [Status.SENT, Status.SENT]
+    # The therapist's and staff's emails, and the therapist's text.
+    assert [row.status for row in others] == [Status.SENT, Status.SENT, Status.SENT]
     assert len(mail.outbox) == 2
 
 
@@ -634,7 +640,7 @@ def test_a_mail_server_down_for_two_hours_delivers_every_message_once_afterwards
     start = timezone.now()
     mail_server.up_at = start + timedelta(hours=2)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        rows = booking_change_notify(booking=booking, change=Change.CREATED)
+        rows = emails(booking_change_notify(booking=booking, change=Change.CREATED))
     assert mail.outbox == []
 
     run_beat(time_machine, until=start + timedelta(hours=6))
@@ -688,7 +694,7 @@ def test_messages_failing_for_a_day_fail_and_staff_get_one_alert_listing_them_al
     settings.STAFF_ALERT_EMAIL = "desk@example.com"
     start = timezone.now()
     mail_server.up_at = start + timedelta(hours=25)
-    rows = booking_change_notify(booking=booking, change=Change.CREATED)
+    rows = emails(booking_change_notify(booking=booking, change=Change.CREATED))
 
     run_beat(
         time_machine, until=start + timedelta(hours=24, minutes=30), every=timedelta(minutes=10)

@@ -86,7 +86,9 @@ def booking_with_therapist():
 def therapist_notices(since_id=0):
     return sorted(
         (n.recipient, n.kind)
-        for n in Notification.objects.filter(pk__gt=since_id, appointment__isnull=False)
+        for n in Notification.objects.filter(
+            pk__gt=since_id, appointment__isnull=False, channel=Notification.Channel.EMAIL
+        )
     )
 
 

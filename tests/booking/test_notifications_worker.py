@@ -3,14 +3,11 @@ runs in a thread of this test process and consumes only this process's queue; ma
 Django's locmem outbox. Only the mail server is faked."""
 
 import smtplib
-import socket
 import threading
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from celery.signals import task_postrun
 from django.contrib.admin.sites import site
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
@@ -25,22 +22,13 @@ from booking.notifications.outbox import notification_sweep_run
 from booking.services import booking_create
 from booking.tasks import notification_send
 from spatheory.celery import app
-from tests.booking.helpers import in_days
+from tests.booking.helpers import broker_unreachable, in_days, wait_for
 from tests.factories import ServiceFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Kind = Notification.Kind
 Status = Notification.Status
-
-
-def wait_for(condition, *, timeout=10.0, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"Timed out after {timeout} s waiting for {what}")
 
 
 def book(**overrides):
@@ -68,41 +56,6 @@ def row_status(row):
 
 def client_messages():
     return [m for m in mail.outbox if m.to == ["ada@example.com"]]
-
-
-@pytest.fixture
-def task_runs():
-    """Notification ids of every notification_send run the worker finished, in order."""
-    runs = []
-
-    def record(sender=None, args=None, **kwargs):
-        if sender is not None and sender.name == notification_send.name:
-            runs.append(args[0])
-
-    task_postrun.connect(record, weak=False)
-    yield runs
-    task_postrun.disconnect(record)
-
-
-@contextmanager
-def broker_unreachable():
-    """Point publishing at a closed port on loopback, as if Redis were down. (The worker keeps
-    its own connection; only producers are cut off.)"""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    _reset_publishing(f"redis://127.0.0.1:{port}/0")
-    try:
-        yield
-    finally:
-        _reset_publishing(None)
-
-
-def _reset_publishing(write_url):
-    # broker_write_url wins over the CELERY_BROKER_URL environment variable the suite sets.
-    app.conf.broker_write_url = write_url
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def test_a_booking_confirmation_arrives_within_seconds_with_its_calendar_invite(celery_worker):
@@ -153,9 +106,9 @@ def test_a_booking_made_while_the_broker_is_down_succeeds_and_is_sent_by_the_swe
 
     # The broker is back; a minute later the sweep runs (twice, as beat might).
     rows.update(next_attempt_at=timezone.now() - timedelta(minutes=2))
-    assert notification_sweep_run() == 3
+    assert notification_sweep_run() == 4  # three emails and the therapist's text
     second_sweep = notification_sweep_run()
-    wait_for(lambda: len(task_runs) >= 3 + second_sweep, what="the swept tasks")
+    wait_for(lambda: len(task_runs) >= 4 + second_sweep, what="the swept tasks")
     wait_for(lambda: set(rows.values_list("status", flat=True)) == {Status.SENT}, what="rows sent")
     assert len(client_messages()) == 1
     assert len(mail.outbox) == 3
