@@ -20,7 +20,15 @@ from therapists.models import Therapist, TimeOff, WorkingHours
 from therapists.validators import email_normalise, validate_zip_code
 
 from .availability import Busy, Slot, SlotQuery, TherapistCalendar, open_slots
-from .models import TOKEN_PATTERN, Appointment, Booking, Notification, Service, ServiceDuration
+from .models import (
+    TOKEN_PATTERN,
+    Appointment,
+    Booking,
+    JobEvent,
+    Notification,
+    Service,
+    ServiceDuration,
+)
 
 GENDER_CHOICES = {"any", "female", "male"}
 TOKEN = re.compile(TOKEN_PATTERN)
@@ -326,6 +334,18 @@ def appointment_details_visible(*, appointment: Appointment, now: datetime) -> b
         return False
     opens, closes = appointment_details_window(appointment=appointment)
     return opens <= now < closes
+
+
+def job_event_latest_arrival(*, appointment_id: int, before: datetime) -> JobEvent | None:
+    """The therapist's latest word on when they will arrive (on my way, running late) up to
+    ``before``."""
+    return (
+        JobEvent.objects.filter(
+            appointment_id=appointment_id, expected_at__isnull=False, created_at__lte=before
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
 
 def booking_list_upcoming(*, email: str) -> QuerySet[Booking]:
