@@ -1,11 +1,14 @@
 """The assigned therapist's private page for one appointment, reached by its job token."""
 
+from datetime import datetime
+
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ..formatting import local_time, local_when
+from ..models import Appointment
 from ..selectors import (
     appointment_details_visible,
     appointment_details_window,
@@ -13,6 +16,29 @@ from ..selectors import (
     appointment_is_cancelled,
 )
 from .common import private_page
+
+
+def job_page_context(*, appointment: Appointment, now: datetime, partners=()) -> dict:
+    """What ``booking/_job_details.html`` shows of one job at ``now``: the client's details
+    only while ``appointment_details_visible`` allows; ``partners`` are the first names of
+    the other therapists at a side-by-side booking."""
+    booking = appointment.booking
+    opens, closes = appointment_details_window(appointment=appointment)
+    show_details = appointment_details_visible(appointment=appointment, now=now)
+    return {
+        "appointment": appointment,
+        "booking": booking,
+        "when": local_when(appointment.starts_at),
+        "ends": local_time(appointment.ends_at),
+        "cancelled": appointment_is_cancelled(appointment=appointment),
+        "show_details": show_details,
+        "details_from": local_when(opens) if now < opens else "",
+        "over": now >= closes,
+        "partners": list(partners),
+        "maps_query": f"{booking.address_line1}, {booking.city}, {booking.state} {booking.zip_code}"
+        if show_details
+        else "",
+    }
 
 
 @private_page
@@ -24,16 +50,5 @@ def job(request, token):
     appointment = appointment_get_by_job_token(token=token)
     if appointment is None:
         raise Http404("No job with this link.")
-    now = timezone.now()
-    opens, closes = appointment_details_window(appointment=appointment)
-    context = {
-        "appointment": appointment,
-        "booking": appointment.booking,
-        "when": local_when(appointment.starts_at),
-        "ends": local_time(appointment.ends_at),
-        "cancelled": appointment_is_cancelled(appointment=appointment),
-        "show_details": appointment_details_visible(appointment=appointment, now=now),
-        "details_from": local_when(opens) if now < opens else "",
-        "over": now >= closes,
-    }
+    context = job_page_context(appointment=appointment, now=timezone.now())
     return render(request, "booking/job_detail.html", context)

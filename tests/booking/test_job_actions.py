@@ -188,9 +188,7 @@ def test_a_cancelled_job_allows_nothing(job, maya, time_machine):
 
 def test_side_by_side_therapists_each_complete_and_the_booking_completes_once(time_machine):
     service = ServiceFactory(name="Couples massage", kind=Service.Kind.COUPLES_SIDE_BY_SIDE)
-    first, second = (
-        TherapistFactory(modalities=[service.modality], hours="all") for _ in range(2)
-    )
+    first, second = (TherapistFactory(modalities=[service.modality], hours="all") for _ in range(2))
     booking = make_booking(service, at(TODAY, 14))
     jobs = {appointment.therapist: appointment for appointment in booking.appointments.all()}
     at_time(time_machine, 14)
