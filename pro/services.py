@@ -105,14 +105,19 @@ def _therapist_lock(therapist: Therapist) -> Therapist:
 
 def working_hours_replace(*, therapist: Therapist, windows: list[Window]) -> list[WorkingHours]:
     """Make ``windows`` the therapist's weekly hours, unless a confirmed appointment still to
-    come would fall outside them."""
+    come that lies inside the current hours would fall outside them."""
     _windows_validate(windows)
     with transaction.atomic():
         therapist = _therapist_lock(therapist)
+        current = [
+            Window(w.weekday, w.starts_at, w.ends_at)
+            for w in WorkingHours.objects.filter(therapist=therapist)
+        ]
+        # One already outside the current hours (booked by the office) isn't this change's doing.
         stranded = [
             appointment
             for appointment in appointment_list_upcoming_confirmed(therapist=therapist)
-            if not _fits(appointment, windows)
+            if _fits(appointment, current) and not _fits(appointment, windows)
         ]
         if stranded:
             raise _stranded_message(

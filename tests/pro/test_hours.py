@@ -170,3 +170,9 @@ def test_hours_are_checked_against_the_appointment_in_atlanta_time(tess, wednesd
     working_hours_replace(therapist=tess, windows=[Window(2, time(13, 30), time(15))])
     with pytest.raises(Exception, match="outside them"):
         working_hours_replace(therapist=tess, windows=[Window(2, time(18), time(21))])
+
+
+def test_an_appointment_already_outside_the_hours_doesnt_block_other_changes(tess, wednesday_job):
+    WorkingHours.objects.filter(therapist=tess, weekday=2).update(starts_at=time(15))
+    working_hours_replace(therapist=tess, windows=[Window(0, time(9), time(17))])
+    assert hours_of(tess) == [(0, time(9), time(17))]
