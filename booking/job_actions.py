@@ -35,11 +35,10 @@ def job_stage(*, events: Iterable[JobEvent]) -> str:
     """Where the job is, from its events: ``scheduled``, ``on_my_way``, ``started``,
     ``completed`` or ``no_show``."""
     done = {event.action for event in events}
+    # "Running late" alone leaves the job scheduled: they may not have set off yet.
     for action in (Action.COMPLETED, Action.NO_SHOW, Action.STARTED, Action.ON_MY_WAY):
         if action in done:
             return action
-    if Action.RUNNING_LATE in done:
-        return Action.ON_MY_WAY
     return "scheduled"
 
 

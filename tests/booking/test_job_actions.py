@@ -205,3 +205,14 @@ def test_side_by_side_therapists_each_complete_and_the_booking_completes_once(ti
     assert booking.status == Booking.Status.COMPLETED
     assert booking.completed_at == completed_at
     assert JobEvent.objects.filter(action=Action.COMPLETED).count() == 2
+
+
+def test_running_late_before_setting_off_still_lets_the_therapist_say_on_my_way(
+    job, maya, time_machine
+):
+    at_time(time_machine, 13, 30)
+    job_running_late(appointment=job, therapist=maya, minutes=10, request_key="k")
+    event = job_on_my_way(appointment=job, therapist=maya)
+    assert event.expected_at == at(TODAY, 14, 10)
+    [email] = sent(job, Kind.CLIENT_ON_MY_WAY)
+    assert email.startswith("Maya is on the way, arriving 2:10 pm")

@@ -181,3 +181,11 @@ def test_the_portal_sends_signed_out_visitors_to_sign_in(client):
     response = client.get("/pro/hours/")
     assert response.status_code == 302
     assert response["Location"] == "/pro/sign-in/?next=/pro/hours/"
+
+
+def test_a_mail_server_outage_gives_the_same_answer_and_no_error(client, tess, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens on discard
+    page = ask_for_code(client, tess.email)
+    assert page.redirect_chain == [("/pro/sign-in/code/", 302)]
+    assert "a sign-in code is on its way" in page.content.decode()
