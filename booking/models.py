@@ -289,6 +289,46 @@ class Appointment(models.Model):
         )
 
 
+class JobEvent(models.Model):
+    """What a therapist did on a job, with who and when (``booking.job_actions`` writes them)."""
+
+    class Action(models.TextChoices):
+        ON_MY_WAY = "on_my_way", "On my way"
+        RUNNING_LATE = "running_late", "Running late"
+        STARTED = "started", "Started"
+        COMPLETED = "completed", "Completed"
+        NO_SHOW = "no_show", "No-show"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+    therapist = models.ForeignKey(Therapist, on_delete=models.PROTECT, related_name="job_events")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    minutes_late = models.PositiveSmallIntegerField(null=True, blank=True)
+    expected_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the therapist said they would arrive."
+    )
+    # The key of the page that sent it, so a double-clicked "Running late" counts once.
+    request_key = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "action"],
+                condition=~Q(action="running_late"),
+                name="job_event_once_per_action",
+            ),
+            models.UniqueConstraint(
+                fields=["appointment", "request_key"],
+                condition=~Q(request_key=""),
+                name="job_event_once_per_request",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} · {self.appointment}"
+
+
 class Notification(models.Model):
     """One email or text to send: the outbox row written in the same transaction as the change
     that causes it, and sent by a Celery task after commit (see ``booking.notifications``)."""
@@ -311,6 +351,9 @@ class Notification(models.Model):
         STAFF_BOOKING_CANCELLED = "staff_booking_cancelled", "Staff: booking cancelled"
         STAFF_JOB_DECLINED = "staff_job_declined", "Staff: declined job needs a therapist"
         MANAGE_LINKS = "manage_links", "Client: links to their bookings"
+        CLIENT_ON_MY_WAY = "client_on_my_way", "Client: therapist on the way"
+        CLIENT_RUNNING_LATE = "client_running_late", "Client: therapist running late"
+        STAFF_RUNNING_LATE = "staff_running_late", "Staff: therapist running late"
         CREDENTIAL_DIGEST = "credential_digest", "Staff: expiring credentials"
         NOTIFICATION_FAILURES = "notification_failures", "Staff: messages that could not be sent"
 

@@ -26,6 +26,7 @@ from .models import (
     TOKEN_PATTERN,
     Appointment,
     Booking,
+    JobEvent,
     Notification,
     Service,
     ServiceDuration,
@@ -419,6 +420,18 @@ def appointment_risk_reason(appointment: Appointment) -> str:
 def therapist_decline_count(*, therapist: Therapist) -> int:
     """How many jobs the therapist has declined."""
     return Appointment.objects.filter(therapist=therapist, declined_at__isnull=False).count()
+
+
+def job_event_latest_arrival(*, appointment_id: int, before: datetime) -> JobEvent | None:
+    """The therapist's latest word on when they will arrive (on my way, running late) up to
+    ``before``."""
+    return (
+        JobEvent.objects.filter(
+            appointment_id=appointment_id, expected_at__isnull=False, created_at__lte=before
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
 
 def booking_list_upcoming(*, email: str) -> QuerySet[Booking]:

@@ -190,6 +190,10 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    # Before allauth, so the portal's sign-in templates replace allauth's own.
+    "pro",
+    "allauth",
+    "allauth.account",
     "spatheory",
     "therapists",
     "booking",
@@ -207,6 +211,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "staff.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -260,6 +265,8 @@ else:
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Therapists' sign-in by emailed code (pro.adapter); it takes no passwords.
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -412,6 +419,32 @@ AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "Spa Theory"
 # The TOTP devices' admin shows no secret keys once created.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Therapists sign in to /pro/ with a code sent to their email (django-allauth's login by code),
+# never a password: pro.adapter closes signup, finds the account through the therapist's record
+# only (never a staff account) and answers the same whether the address is known or not.
+ACCOUNT_ADAPTER = "pro.adapter.TherapistAccountAdapter"
+ACCOUNT_FORMS = {
+    "request_login_code": "pro.forms.SignInCodeRequestForm",
+    "confirm_login_code": "pro.forms.SignInCodeForm",
+}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*"]
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = _env(env.int, "THERAPIST_SIGN_IN_CODE_MINUTES", 10) * 60
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_RATE_LIMITS = {
+    # Codes asked for, per client IP and per address; wrong codes per IP and per address.
+    "request_login_code": env.str("THERAPIST_SIGN_IN_RATE_LIMIT", default="10/m/ip,3/10m/key"),
+    "login_failed": "10/m/ip,5/5m/key",
+}
+# How long after an appointment's start a therapist may mark the client a no-show.
+JOB_NO_SHOW_GRACE_MINUTES = _env(env.int, "JOB_NO_SHOW_GRACE_MINUTES", 30)
 
 # Celery. Without a broker the tasks run inline, so the embedded default needs no Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

@@ -27,6 +27,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("therapists/", include("therapists.urls")),
     path("blog/", include("blog.urls")),
+    path("pro/", include("pro.account_urls")),
+    path("pro/", include("pro.urls")),
     path("api/", booking_api.urls),
     re_path(r"^api/", unknown_api_path),
     path("", include("booking.urls")),

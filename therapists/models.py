@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from .credentials import CREDENTIALS
 from .images import UploadedImageField
-from .validators import phone_to_e164, validate_zip_code
+from .validators import email_normalise, phone_to_e164, validate_zip_code
 
 
 class Modality(models.Model):
@@ -180,6 +180,8 @@ class Therapist(models.Model):
 
     def clean(self):
         errors = {}
+        # Therapists sign in with this address, so it is kept in the form lookups compare.
+        self.email = email_normalise(self.email)
         if self.phone:
             try:
                 self.phone = phone_to_e164(self.phone)

@@ -31,6 +31,7 @@ from ..selectors import (
     appointment_list_at_risk,
     appointment_risk_reason,
     booking_list_upcoming,
+    job_event_latest_arrival,
     notification_failure_alert_latest,
     notification_failures_after,
 )
@@ -170,6 +171,31 @@ KINDS: dict[str, KindSpec] = {
     Kind.STAFF_JOB_DECLINED: KindSpec(
         Audience.STAFF, "staff_booking", _staff("Declined, needs a therapist")
     ),
+    Kind.CLIENT_ON_MY_WAY: KindSpec(
+        Audience.CLIENT,
+        "client_job_update",
+        lambda context: (
+            f"{context['therapist_first_name']} is on the way, arriving {context['arrives']}"
+        ),
+        text=lambda context: (
+            f"{TEXT_SIGNATURE}{context['therapist_first_name']} is on the way, arriving"
+            f" {context['arrives']}.{TEXT_STOP}"
+        ),
+    ),
+    Kind.CLIENT_RUNNING_LATE: KindSpec(
+        Audience.CLIENT,
+        "client_job_update",
+        lambda context: (
+            f"{context['therapist_first_name']} is running late, arriving {context['arrives']}"
+        ),
+        text=lambda context: (
+            f"{TEXT_SIGNATURE}{context['therapist_first_name']} is running late, arriving"
+            f" {context['arrives']}.{TEXT_STOP}"
+        ),
+    ),
+    Kind.STAFF_RUNNING_LATE: KindSpec(
+        Audience.STAFF, "staff_booking", _staff("Therapist running late")
+    ),
     Kind.MANAGE_LINKS: KindSpec(
         Audience.LINKS, "manage_links", lambda context: "Your Spa Theory booking links"
     ),
@@ -234,6 +260,23 @@ def _booking_context(booking: Booking) -> dict:
 
 # Context builders: one per audience; None when the message is no longer needed.
 
+JOB_UPDATES = {Kind.CLIENT_ON_MY_WAY, Kind.CLIENT_RUNNING_LATE, Kind.STAFF_RUNNING_LATE}
+
+
+def _job_update_context(notification: Notification) -> dict:
+    """What a therapist said on the way to a job: who, and when they expect to arrive."""
+    if notification.kind not in JOB_UPDATES:
+        return {}
+    event = job_event_latest_arrival(
+        appointment_id=notification.appointment_id, before=notification.created_at
+    )
+    appointment = notification.appointment
+    return {
+        "therapist_first_name": appointment.therapist.first_name,
+        "arrives": local_time(event.expected_at if event else appointment.starts_at),
+        "minutes_late": event.minutes_late if event else None,
+    }
+
 
 def _client_context(notification: Notification) -> dict | None:
     booking = notification.booking
@@ -241,17 +284,23 @@ def _client_context(notification: Notification) -> dict | None:
         booking.status != Booking.Status.CONFIRMED or booking.starts_at <= timezone.now()
     ):
         return None
+    if notification.kind in JOB_UPDATES and booking.status != Booking.Status.CONFIRMED:
+        return None
     active = booking.appointments.filter(is_active=True).select_related("therapist")
-    return _booking_context(booking) | {
-        "first_name": booking.client_first_name,
-        "manage_url": manage_url(booking),
-        "therapist_names": [appointment.therapist.first_name for appointment in active],
-        "is_couples": booking.service.is_couples,
-        "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
-        "late_policy": late_cancellation_policy(),
-        "space_needed": SPACE_NEEDED,
-        "terms_url": settings.SITE_URL + reverse("terms"),
-    }
+    return (
+        _booking_context(booking)
+        | _job_update_context(notification)
+        | {
+            "first_name": booking.client_first_name,
+            "manage_url": manage_url(booking),
+            "therapist_names": [appointment.therapist.first_name for appointment in active],
+            "is_couples": booking.service.is_couples,
+            "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
+            "late_policy": late_cancellation_policy(),
+            "space_needed": SPACE_NEEDED,
+            "terms_url": settings.SITE_URL + reverse("terms"),
+        }
+    )
 
 
 def _therapist_context(notification: Notification) -> dict | None:
@@ -272,15 +321,19 @@ def _therapist_context(notification: Notification) -> dict | None:
 def _staff_context(notification: Notification) -> dict:
     booking = notification.booking
     active = booking.appointments.filter(is_active=True).select_related("therapist")
-    return _booking_context(booking) | {
-        "therapists": [appointment.therapist for appointment in active],
-        "admin_url": _admin_url(booking),
-        "declined_by": (
-            notification.appointment.therapist
-            if notification.kind == Kind.STAFF_JOB_DECLINED
-            else None
-        ),
-    }
+    return (
+        _booking_context(booking)
+        | _job_update_context(notification)
+        | {
+            "therapists": [appointment.therapist for appointment in active],
+            "admin_url": _admin_url(booking),
+            "declined_by": (
+                notification.appointment.therapist
+                if notification.kind == Kind.STAFF_JOB_DECLINED
+                else None
+            ),
+        }
+    )
 
 
 def _links_context(notification: Notification) -> dict | None:

@@ -1,6 +1,8 @@
 """The assigned therapist's private page for one appointment, reached by its job token, and
 their calendar feed of every job, reached by their calendar token."""
 
+from datetime import datetime
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -10,6 +12,7 @@ from therapists.selectors import therapist_get_by_calendar_token
 
 from ..calendar import therapist_jobs_ics
 from ..formatting import local_time, local_when
+from ..models import Appointment
 from ..selectors import (
     appointment_details_visible,
     appointment_details_window,
@@ -18,6 +21,29 @@ from ..selectors import (
     appointment_list_for_calendar,
 )
 from .common import private_page
+
+
+def job_page_context(*, appointment: Appointment, now: datetime, partners=()) -> dict:
+    """What ``booking/_job_details.html`` shows of one job at ``now``: the client's details
+    only while ``appointment_details_visible`` allows; ``partners`` are the first names of
+    the other therapists at a side-by-side booking."""
+    booking = appointment.booking
+    opens, closes = appointment_details_window(appointment=appointment)
+    show_details = appointment_details_visible(appointment=appointment, now=now)
+    return {
+        "appointment": appointment,
+        "booking": booking,
+        "when": local_when(appointment.starts_at),
+        "ends": local_time(appointment.ends_at),
+        "cancelled": appointment_is_cancelled(appointment=appointment),
+        "show_details": show_details,
+        "details_from": local_when(opens) if now < opens else "",
+        "over": now >= closes,
+        "partners": list(partners),
+        "maps_query": f"{booking.address_line1}, {booking.city}, {booking.state} {booking.zip_code}"
+        if show_details
+        else "",
+    }
 
 
 @private_page
@@ -29,18 +55,7 @@ def job(request, token):
     appointment = appointment_get_by_job_token(token=token)
     if appointment is None:
         raise Http404("No job with this link.")
-    now = timezone.now()
-    opens, closes = appointment_details_window(appointment=appointment)
-    context = {
-        "appointment": appointment,
-        "booking": appointment.booking,
-        "when": local_when(appointment.starts_at),
-        "ends": local_time(appointment.ends_at),
-        "cancelled": appointment_is_cancelled(appointment=appointment),
-        "show_details": appointment_details_visible(appointment=appointment, now=now),
-        "details_from": local_when(opens) if now < opens else "",
-        "over": now >= closes,
-    }
+    context = job_page_context(appointment=appointment, now=timezone.now())
     return render(request, "booking/job_detail.html", context)
 
 

@@ -209,6 +209,8 @@ def test_the_therapist_gets_time_area_service_and_a_private_job_link(booking, se
         assert f"{settings.SITE_URL}/jobs/{appointment.job_token}/" in body
         assert "100 Peachtree" not in body  # the street address is on the job page only
         assert "Gate code" not in body
+        assert booking.client_phone not in body  # the phone too, inside the window only
+        assert booking.client_name.split()[-1] not in body
     assert not message.attachments
 
 

@@ -112,6 +112,7 @@ def test_the_job_page_costs_the_same_queries_for_any_booking(client, django_asse
 # window (the first name included: "Ada" appears nowhere else on the page).
 CLIENT_DETAILS = (
     "Ada",
+    "+14045550123",
     "12 Ponce de Leon Ave",
     "Apt 4",
     "Gate code 4412",
