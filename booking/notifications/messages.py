@@ -157,7 +157,7 @@ KINDS: dict[str, KindSpec] = {
         "client_booking",
         _about("Your new therapist"),
         Change.REASSIGNED,
-        text=_client_text("a new therapist will come for your massage on {when}."),
+        text=_client_text("new therapist for {when}."),
     ),
     Kind.STAFF_BOOKING_CREATED: KindSpec(
         Audience.STAFF, "staff_booking", _staff("New booking"), Change.CREATED

@@ -49,7 +49,9 @@ def held(booking) -> Appointment:
 
 
 def outbox_since(before: int) -> list[tuple[str, str]]:
-    rows = Notification.objects.filter(pk__gt=before).order_by("kind", "recipient")
+    """The emails queued since ``before`` (each may have a text beside it)."""
+    rows = Notification.objects.filter(pk__gt=before, channel=Notification.Channel.EMAIL)
+    rows = rows.order_by("kind", "recipient")
     return list(rows.values_list("kind", "recipient"))
 
 
@@ -59,7 +61,8 @@ def last_id() -> int:
 
 def send(kind: str):
     """Send the latest pending ``kind`` message and return the email."""
-    row = Notification.objects.filter(kind=kind, status=Notification.Status.PENDING).latest("pk")
+    pending = Notification.objects.filter(kind=kind, status=Notification.Status.PENDING)
+    row = pending.filter(channel=Notification.Channel.EMAIL).latest("pk")
     notification_send_now(notification_id=row.pk)
     return mail.outbox[-1]
 
