@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
+from booking.job_actions import job_on_my_way, job_running_late
 from booking.models import Booking, Notification, TextOptOut
 from booking.notifications.delivery import notification_send_now
 from booking.notifications.outbox import notification_sweep_run, reminder_queue_due
@@ -145,6 +146,40 @@ def test_changes_are_texted_to_the_client_and_each_therapist_concerned(
     for body in twilio.to(ADA) + twilio.to(maya.phone) + twilio.to(nia.phone):
         assert_one_short_text(body)
     assert len(twilio.received) == len(twilio.accepted) == 9
+
+
+def test_on_my_way_and_running_late_reach_a_client_who_opted_in_by_text(
+    swedish, maya, twilio, tuesday_morning, django_capture_on_commit_callbacks
+):
+    booking = book(swedish, django_capture_on_commit_callbacks, text_consent=True)
+    job = booking.appointments.active().get()
+    tuesday_morning.move_to(at(TOMORROW, 13, 20), tick=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job_on_my_way(appointment=job, therapist=maya)
+    assert (
+        twilio.to(ADA)[-1] == "Spa Theory: Maya is on the way, arriving 2:00 pm. Reply STOP to end."
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job_running_late(appointment=job, therapist=maya, minutes=20, request_key="late-1")
+    assert twilio.to(ADA)[-1] == (
+        "Spa Theory: Maya is running late, arriving 2:20 pm. Reply STOP to end."
+    )
+
+
+def test_a_client_who_did_not_opt_in_hears_on_my_way_by_email_only(
+    swedish, maya, twilio, tuesday_morning, django_capture_on_commit_callbacks
+):
+    booking = book(swedish, django_capture_on_commit_callbacks)
+    job = booking.appointments.active().get()
+    tuesday_morning.move_to(at(TOMORROW, 13, 20), tick=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job_on_my_way(appointment=job, therapist=maya)
+    assert twilio.to(ADA) == []
+    assert Notification.objects.filter(kind=Kind.CLIENT_ON_MY_WAY, channel=SMS).count() == 0
+    assert Notification.objects.filter(kind=Kind.CLIENT_ON_MY_WAY).count() == 1
 
 
 def test_the_reminder_goes_by_text_too_once_per_booking_and_time(
