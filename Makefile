@@ -77,6 +77,8 @@ worker: install
 	$(VENV)/bin/celery -A spatheory worker --beat --loglevel=info
 
 # Lighthouse, pinned by bench/lighthouse/package-lock.json, on four pages served as in production.
+# package.json's overrides pin the two packages one of Lighthouse's own dependencies asks for as
+# "latest": without them `npm ci` refuses the lock file as soon as a newer version is published.
 LIGHTHOUSE_DIR := bench/lighthouse
 $(LIGHTHOUSE_DIR)/node_modules/.package-lock.json: $(LIGHTHOUSE_DIR)/package-lock.json
 	cd $(LIGHTHOUSE_DIR) && npm ci --no-audit --no-fund
