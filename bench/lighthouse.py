@@ -141,7 +141,7 @@ def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
                 return server
         except OSError:
             time.sleep(0.2)
-    server.kill()
+    stop(server)
     sys.exit(f"gunicorn did not answer /healthz within {START_TIMEOUT} s:\n{log.read_text()}")
 
 
