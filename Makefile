@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 # `make test-anyday ON="2029-12-31 23:50"`: the suite with the whole process clock moved (UTC).
 ON ?= 2029-12-31 23:50:00
 
-.PHONY: run install install-dev migrate seed test test-anyday browser faketime lint fmt worker shell bench clean
+.PHONY: run install install-dev migrate seed test test-anyday browser faketime lint fmt worker shell bench lighthouse clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -76,8 +76,18 @@ fmt: install-dev
 worker: install
 	$(VENV)/bin/celery -A spatheory worker --beat --loglevel=info
 
+# Lighthouse, pinned by bench/lighthouse/package-lock.json, on four pages served as in production.
+# package.json's overrides pin the two packages one of Lighthouse's own dependencies asks for as
+# "latest": without them `npm ci` refuses the lock file as soon as a newer version is published.
+LIGHTHOUSE_DIR := bench/lighthouse
+$(LIGHTHOUSE_DIR)/node_modules/.package-lock.json: $(LIGHTHOUSE_DIR)/package-lock.json
+	cd $(LIGHTHOUSE_DIR) && npm ci --no-audit --no-fund
+
+lighthouse: install browser $(LIGHTHOUSE_DIR)/node_modules/.package-lock.json
+	$(PY) bench/lighthouse.py
+
 shell: install
 	$(PY) manage.py shell
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache $(LIGHTHOUSE_DIR)/node_modules

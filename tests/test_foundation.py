@@ -83,9 +83,16 @@ def test_static_assets_are_served_locally(client):
     html = client.get("/").content.decode()
 
     assert "/static/vendor/bootstrap/bootstrap.min.css" in html
-    assert "/static/vendor/htmx/htmx.min.js" in html
     for asset in ("vendor/bootstrap/bootstrap.min.css", "vendor/htmx/htmx.min.js", "css/site.css"):
         assert (ROOT / "spatheory" / "static" / asset).stat().st_size > 0
+
+
+def test_htmx_loads_only_where_content_is_swapped_in(client):
+    """A phone runs no script a page doesn't use: htmx comes with the booking steps, not with
+    the home page, the service list or the journal."""
+    assert "/static/vendor/htmx/htmx.min.js" in client.get("/book/").content.decode()
+    for path in ("/", "/services/", "/blog/"):
+        assert "htmx.min.js" not in client.get(path).content.decode(), path
 
 
 def test_healthz_reports_database_ok(client):

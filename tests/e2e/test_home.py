@@ -68,6 +68,25 @@ def test_header_navigation_opens_from_the_menu_button(page, demo_site):
     expect(page.get_by_role("heading", name="Journal", level=1)).to_be_visible()
 
 
+def test_the_menu_button_opens_and_closes_from_the_keyboard(page, demo_site):
+    page.goto("/")
+    navigation = page.get_by_role("navigation", name="Main")
+    menu = navigation.get_by_role("button", name="Open menu")
+    journal = navigation.get_by_role("link", name="Journal")
+
+    menu.focus()
+    page.keyboard.press("Space")
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(journal).to_be_visible()
+    expect(menu).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(journal).to_be_hidden()
+    # Closing it in place, not jumping to the footer's links as it does without JavaScript.
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
 def test_skip_link_appears_on_focus_and_moves_focus_to_the_main_content(page, demo_site):
     page.goto("/")
     skip = page.get_by_role("link", name="Skip to main content")

@@ -1,5 +1,5 @@
 """The Content-Security-Policy in a real browser: the pages clients, readers and staff use load,
-and their scripts (htmx, Bootstrap, the admin's widgets) work, without a single violation."""
+and their scripts (htmx, the phone menu, the admin's widgets) work, without a single violation."""
 
 import re
 from datetime import datetime, time, timedelta
@@ -82,7 +82,7 @@ def test_the_home_page_loads_under_the_policy(watched_page):
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     # The structured data is a data block, not a script: the policy leaves it alone.
     assert page.locator('script[type="application/ld+json"]').count() == 1
-    page.get_by_role("button", name="Open menu").click()  # Bootstrap's collapse, a script
+    page.get_by_role("button", name="Open menu").click()  # js/menu.js, a script
     expect(page.locator("#main-nav").get_by_role("link", name="Journal")).to_be_visible()
     assert complaints == []
 
