@@ -9,6 +9,7 @@ Request and response shapes are in ``booking.schemas``.
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -30,7 +31,13 @@ from .schemas import (
     SlotTakenOut,
     ValidationFailed,
 )
-from .selectors import booking_get_by_token, service_list_active, slot_list_available
+from .selectors import (
+    AVAILABILITY_SECONDS,
+    availability_key,
+    booking_get_by_token,
+    service_list_active,
+    slot_list_available,
+)
 from .services import booking_cancel, booking_create, booking_reschedule
 
 logger = logging.getLogger(__name__)
@@ -166,23 +173,33 @@ def services(request):
     summary="Open start times for a service at a zip code",
 )
 def availability(request, query: Query[AvailabilityQuery]):
+    arguments = {
+        "minutes": query.minutes,
+        "zip_code": query.zip,
+        "start_date": query.date,
+        "days": query.days,
+        "gender": query.gender,
+    }
+    # The answer as sent, cached under the same key as the times it lists.
+    key = f"api:{availability_key(service=query.service, **arguments)}"
+    stored = cache.get(key)
+    if stored is not None:
+        content, content_type = stored
+        return HttpResponse(content, content_type=content_type)
     service = service_list_active().filter(slug=query.service).first()
     if service is None:
         raise HttpError(404, f"No service called {query.service!r}.")
     try:
-        result = slot_list_available(
-            service=service,
-            minutes=query.minutes,
-            zip_code=query.zip,
-            start_date=query.date,
-            days=query.days,
-            gender=query.gender,
-        )
+        result = slot_list_available(service=service, **arguments)
     except ValidationError as error:
         return _refused(request, error, AVAILABILITY_PATHS)
     if not result.served:
-        return {"served": False, "slots": [], "message": result.message}
-    return {"served": True, "slots": [_slot(slot) for slot in result.slots]}
+        body = {"served": False, "slots": [], "message": result.message}
+    else:
+        body = {"served": True, "slots": [_slot(slot) for slot in result.slots]}
+    response = api.create_response(request, body, status=200)
+    cache.set(key, (response.content, response["Content-Type"]), AVAILABILITY_SECONDS)
+    return response
 
 
 # Bookings ---------------------------------------------------------------------------------
