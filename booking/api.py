@@ -9,13 +9,14 @@ Request and response shapes are in ``booking.schemas``.
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaValidationError
+
+from spatheory.page_cache import AVAILABILITY, versioned_get, versioned_set
 
 from .assignment import SlotTaken
 from .models import Booking
@@ -182,7 +183,7 @@ def availability(request, query: Query[AvailabilityQuery]):
     }
     # The answer as sent, cached under the same key as the times it lists.
     key = f"api:{availability_key(service=query.service, **arguments)}"
-    stored = cache.get(key)
+    stored, version = versioned_get(AVAILABILITY, key)
     if stored is not None:
         content, content_type = stored
         return HttpResponse(content, content_type=content_type)
@@ -198,7 +199,7 @@ def availability(request, query: Query[AvailabilityQuery]):
     else:
         body = {"served": True, "slots": [_slot(slot) for slot in result.slots]}
     response = api.create_response(request, body, status=200)
-    cache.set(key, (response.content, response["Content-Type"]), AVAILABILITY_SECONDS)
+    versioned_set(key, version, (response.content, response["Content-Type"]), AVAILABILITY_SECONDS)
     return response
 
 

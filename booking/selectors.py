@@ -11,12 +11,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import BigIntegerField, Func, Prefetch, QuerySet
 from django.utils import timezone
 
-from spatheory.page_cache import AVAILABILITY, version_get
+from spatheory.page_cache import AVAILABILITY, versioned_get, versioned_set
 from therapists.eligibility import therapist_serves_zip
 from therapists.models import Therapist, TimeOff, WorkingHours
 from therapists.validators import email_normalise, validate_zip_code
@@ -294,8 +293,9 @@ def availability_key(
     gender: str = "any",
     exclude_booking: Booking | None = None,
 ) -> str:
-    """The cache key of an availability answer: every argument, the ``AVAILABILITY`` version
-    (bumped by every write the answer is computed from), the settings it reads, and the two
+    """The cache key of an availability answer (stored under the ``AVAILABILITY`` version,
+    bumped by every write the answer is computed from): every argument, the settings it reads,
+    and the two
     ways time changes it: today's date (the horizon) and the first grid start the notice
     period still allows (an open time drops out exactly when the notice passes it)."""
     tz = business_timezone()
@@ -307,7 +307,6 @@ def availability_key(
     )
     first_start = -(-minute_of_day // step)
     parts = (
-        version_get(AVAILABILITY),
         service,
         minutes,
         zip_code,
@@ -356,7 +355,7 @@ def slot_list_available_cached(
         days=days,
     )
     key = availability_key(service=service.slug, **arguments)
-    stored = cache.get(key)
+    stored, version = versioned_get(AVAILABILITY, key)
     if stored is not None:
         served, message, minutes_pairs = stored
         return Availability(
@@ -366,7 +365,9 @@ def slot_list_available_cached(
         )
     availability = slot_list_available(service=service, **arguments)
     pairs = [(_to_minute(slot.starts_at), _to_minute(slot.ends_at)) for slot in availability.slots]
-    cache.set(key, (availability.served, availability.message, pairs), AVAILABILITY_SECONDS)
+    versioned_set(
+        key, version, (availability.served, availability.message, pairs), AVAILABILITY_SECONDS
+    )
     return availability
 
 

@@ -13,8 +13,9 @@ A version is bumped when the row is saved and again when its transaction commits
 the writer's own next request sees the change, the second because a reader may have cached
 the old rows under the first new version before the commit made the new ones visible.
 
-Cached answers are keyed by their version, so nothing is ever deleted: entries made under an
-old version are simply never asked for again and expire. A cached answer is a shortcut for
+Cached answers are stored with the version they were made under and read together with the
+current one (one round trip), so nothing is ever deleted: an entry made under an old version
+is simply never used again and expires. A cached answer is a shortcut for
 reading only: bookings recompute their slot under lock (``booking.assignment``).
 """
 
@@ -41,15 +42,28 @@ def _version_key(name: str) -> str:
     return f"version:{name}"
 
 
-def version_get(name: str) -> str:
-    """The current version of ``name``, made on first use."""
-    version = cache.get(_version_key(name))
-    if version is None:
-        version = uuid.uuid4().hex
-        # add, not set: two first readers agree on one version.
-        if not cache.add(_version_key(name), version, timeout=None):
-            version = cache.get(_version_key(name)) or version
+def _version_make(name: str) -> str:
+    version = uuid.uuid4().hex
+    # add, not set: two first readers agree on one version.
+    if not cache.add(_version_key(name), version, timeout=None):
+        version = cache.get(_version_key(name)) or version
     return version
+
+
+def versioned_get(name: str, key: str):
+    """What is stored under ``key`` if it was stored under the current version of ``name``
+    (else None), and that version: one round trip to the cache."""
+    found = cache.get_many([_version_key(name), key])
+    version = found.get(_version_key(name)) or _version_make(name)
+    stored = found.get(key)
+    if stored is not None and stored[0] == version:
+        return stored[1], version
+    return None, version
+
+
+def versioned_set(key: str, version: str, value, timeout: int) -> None:
+    """Store ``value`` as made under ``version``: read back only while it is still current."""
+    cache.set(key, (version, value), timeout)
 
 
 def _version_replace(name: str) -> None:
@@ -112,7 +126,7 @@ def _page_key(request) -> str:
     moment comes), so a cached copy serves one minute at most."""
     path = blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
     minute = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    return f"page:{version_get(CONTENT)}:{minute}:{path}"
+    return f"page:{minute}:{path}"
 
 
 def _storable(request, response) -> bool:
@@ -143,7 +157,7 @@ def public_page(view=None, *, query: tuple[str, ...] = ()):
             if not cacheable:
                 return view(request, *args, **kwargs)
             key = _page_key(request)
-            stored = cache.get(key)
+            stored, version = versioned_get(CONTENT, key)
             if stored is not None:
                 content, headers = stored
                 response = HttpResponse(content)
@@ -155,7 +169,7 @@ def public_page(view=None, *, query: tuple[str, ...] = ()):
                 response = response.render()
             if _storable(request, response):
                 headers = [(name, response[name]) for name in KEPT_HEADERS if name in response]
-                cache.set(key, (response.content, headers), PAGE_SECONDS)
+                versioned_set(key, version, (response.content, headers), PAGE_SECONDS)
             return response
 
         return wrapper
