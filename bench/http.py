@@ -20,10 +20,9 @@ stops the servers, deletes the queue and drops the database.
 import sys
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on the path, where its own name would hide
-# the standard library's http package.
-BENCH_DIR = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH_DIR]
+# The repository instead of this folder, where this file would hide the standard library's http.
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path[0] = str(BASE_DIR)
 
 import argparse  # noqa: E402
 import http.client  # noqa: E402
@@ -44,9 +43,6 @@ import urllib.request  # noqa: E402
 import uuid  # noqa: E402
 from datetime import timedelta  # noqa: E402
 from urllib.parse import urlsplit, urlunsplit  # noqa: E402
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
 
 CONNECTIONS = 16
 THERAPISTS = 50
