@@ -83,6 +83,17 @@ def _therapists_who_could_serve(
     return [t for t in therapists if therapist_serves_zip(t, zip_code)]
 
 
+def therapist_ids_who_could_serve(
+    *, service: Service, zip_code: str, day: date, gender: str = "any"
+) -> list[int]:
+    """Ids of the therapists ``calendars_load`` would load for ``day``, without their
+    calendars: what a booking locks before it reads the calendars once."""
+    therapists = _therapists_who_could_serve(
+        service=service, zip_code=zip_code, first_day=day, last_day=day, gender=gender, ids=None
+    )
+    return [therapist.pk for therapist in therapists]
+
+
 def _by_therapist(rows) -> defaultdict:
     """``(therapist_id, *values)`` rows grouped as {therapist_id: [values, ...]}."""
     grouped = defaultdict(list)
