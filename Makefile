@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 # `make test-anyday ON="2029-12-31 23:50"`: the suite with the whole process clock moved (UTC).
 ON ?= 2029-12-31 23:50:00
 
-.PHONY: run install install-dev migrate seed test test-anyday browser faketime lint fmt worker shell bench lighthouse clean
+.PHONY: run install install-dev migrate seed test test-anyday browser faketime lint fmt worker shell bench bench-http lighthouse clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -85,6 +85,11 @@ $(LIGHTHOUSE_DIR)/node_modules/.package-lock.json: $(LIGHTHOUSE_DIR)/package-loc
 
 lighthouse: install browser $(LIGHTHOUSE_DIR)/node_modules/.package-lock.json
 	$(PY) bench/lighthouse.py
+
+# The site over HTTP with production settings against a bare-Django ceiling (bench/http.py):
+# builds and drops its own database; needs PostgreSQL and Redis as for `make test`.
+bench-http: install
+	$(PY) bench/http.py $(BENCH_ARGS)
 
 shell: install
 	$(PY) manage.py shell

@@ -32,7 +32,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+# The repository instead of this folder, where bench/http.py would hide the standard library's.
+sys.path[0] = str(BASE_DIR)
 
 COUNT = int(os.environ.get("BENCH_COUNT", "500"))
 WARM_UP = 4

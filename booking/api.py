@@ -16,6 +16,8 @@ from ninja import NinjaAPI, Query, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
+from spatheory.page_cache import AVAILABILITY, versioned_get, versioned_set
+
 from .assignment import SlotTaken
 from .models import Booking
 from .ratelimit import rate_limit_count, rate_limit_reached
@@ -30,7 +32,13 @@ from .schemas import (
     SlotTakenOut,
     ValidationFailed,
 )
-from .selectors import booking_get_by_token, service_list_active, slot_list_available
+from .selectors import (
+    AVAILABILITY_SECONDS,
+    availability_key,
+    booking_get_by_token,
+    service_list_active,
+    slot_list_available,
+)
 from .services import booking_cancel, booking_create, booking_reschedule
 
 logger = logging.getLogger(__name__)
@@ -167,23 +175,33 @@ def services(request):
     summary="Open start times for a service at a zip code",
 )
 def availability(request, query: Query[AvailabilityQuery]):
+    arguments = {
+        "minutes": query.minutes,
+        "zip_code": query.zip,
+        "start_date": query.date,
+        "days": query.days,
+        "gender": query.gender,
+    }
+    # The answer as sent, cached under the same key as the times it lists.
+    key = f"api:{availability_key(service=query.service, **arguments)}"
+    stored, version = versioned_get(AVAILABILITY, key)
+    if stored is not None:
+        content, content_type = stored
+        return HttpResponse(content, content_type=content_type)
     service = service_list_active().filter(slug=query.service).first()
     if service is None:
         raise HttpError(404, f"No service called {query.service!r}.")
     try:
-        result = slot_list_available(
-            service=service,
-            minutes=query.minutes,
-            zip_code=query.zip,
-            start_date=query.date,
-            days=query.days,
-            gender=query.gender,
-        )
+        result = slot_list_available(service=service, **arguments)
     except ValidationError as error:
         return _refused(request, error, AVAILABILITY_PATHS)
     if not result.served:
-        return {"served": False, "slots": [], "message": result.message}
-    return {"served": True, "slots": [_slot(slot) for slot in result.slots]}
+        body = {"served": False, "slots": [], "message": result.message}
+    else:
+        body = {"served": True, "slots": [_slot(slot) for slot in result.slots]}
+    response = api.create_response(request, body, status=200)
+    versioned_set(key, version, (response.content, response["Content-Type"]), AVAILABILITY_SECONDS)
+    return response
 
 
 # Bookings ---------------------------------------------------------------------------------

@@ -23,7 +23,13 @@ from therapists.models import Therapist
 
 from .availability import Slot, free_candidates
 from .models import Appointment, Booking, Service
-from .selectors import business_timezone, calendars_load, slot_list_available, slot_query_build
+from .selectors import (
+    business_timezone,
+    calendars_load,
+    slot_list_available,
+    slot_query_build,
+    therapist_ids_who_could_serve,
+)
 
 ALTERNATIVES = 5
 TAKEN_MESSAGE = "Sorry, that time was just taken. Here are the nearest times still open."
@@ -104,7 +110,8 @@ def alternatives_list(request: SlotRequest) -> list[Slot]:
 
 
 def _calendars_locked(request: SlotRequest, *, therapist_ids: list[int] | None = None):
-    """Lock the therapists who could serve the request's day, then read their calendars."""
+    """Lock the therapists who could serve the request's day, then read their calendars: once,
+    under the lock (the ids come from the therapists' rows alone)."""
     load = {
         "service": request.service,
         "zip_code": request.zip_code,
@@ -114,7 +121,12 @@ def _calendars_locked(request: SlotRequest, *, therapist_ids: list[int] | None =
         "exclude_booking": request.booking,
     }
     if therapist_ids is None:
-        therapist_ids = [calendar.therapist.pk for calendar in calendars_load(**load)]
+        therapist_ids = therapist_ids_who_could_serve(
+            service=request.service,
+            zip_code=request.zip_code,
+            day=request.day,
+            gender=request.gender,
+        )
     if not therapist_ids:
         return []
     _therapists_lock(therapist_ids)

@@ -7,7 +7,7 @@ of therapists, appointments or days, then hands plain data to ``booking.availabi
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.db.models import BigIntegerField, F, Func, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from spatheory.page_cache import AVAILABILITY, versioned_get, versioned_set
 from therapists.credentials import CREDENTIALS
 from therapists.eligibility import therapist_serves_zip
 from therapists.models import Therapist, TimeOff, WorkingHours
@@ -91,6 +92,17 @@ def _therapists_who_could_serve(
         therapists = therapists.filter(pk__in=ids)
     therapists = therapists.prefetch_related("modalities").order_by("pk")
     return [t for t in therapists if therapist_serves_zip(t, zip_code)]
+
+
+def therapist_ids_who_could_serve(
+    *, service: Service, zip_code: str, day: date, gender: str = "any"
+) -> list[int]:
+    """Ids of the therapists ``calendars_load`` would load for ``day``, without their
+    calendars: what a booking locks before it reads the calendars once."""
+    therapists = _therapists_who_could_serve(
+        service=service, zip_code=zip_code, first_day=day, last_day=day, gender=gender, ids=None
+    )
+    return [therapist.pk for therapist in therapists]
 
 
 def _by_therapist(rows) -> defaultdict:
@@ -288,6 +300,105 @@ def slot_list_available(
         last_day=last_day,
     )
     return Availability(served=True, slots=open_slots(query, calendars))
+
+
+AVAILABILITY_SECONDS = 10 * 60
+
+
+def availability_key(
+    *,
+    service: str,
+    minutes: int,
+    zip_code: str,
+    start_date: date,
+    days: int,
+    gender: str = "any",
+    exclude_booking: Booking | None = None,
+) -> str:
+    """The cache key of an availability answer (stored under the ``AVAILABILITY`` version,
+    bumped by every write the answer is computed from): every argument, the settings it reads,
+    and the two
+    ways time changes it: today's date (the horizon) and the first grid start the notice
+    period still allows (an open time drops out exactly when the notice passes it)."""
+    tz = business_timezone()
+    now = timezone.now()
+    step = settings.BOOKING_SLOT_STEP_MINUTES
+    earliest = (now + timedelta(minutes=settings.BOOKING_MIN_NOTICE_MINUTES)).astimezone(tz)
+    minute_of_day = (
+        earliest.hour * 60 + earliest.minute + bool(earliest.second or earliest.microsecond)
+    )
+    first_start = -(-minute_of_day // step)
+    parts = (
+        service,
+        minutes,
+        zip_code,
+        start_date,
+        days,
+        gender,
+        exclude_booking.pk if exclude_booking is not None else "",
+        now.astimezone(tz).date(),
+        earliest.date(),
+        first_start,
+        step,
+        settings.BOOKING_MIN_NOTICE_MINUTES,
+        settings.BOOKING_HORIZON_DAYS,
+        settings.BOOKING_MIN_BUFFER_MINUTES,
+        settings.BOOKING_COUPLES_CHANGEOVER_MINUTES,
+    )
+    return "availability:" + ":".join(str(part) for part in parts)
+
+
+def slot_list_available_cached(
+    *,
+    service: Service,
+    minutes: int,
+    zip_code: str,
+    start_date: date | None = None,
+    days: int = 14,
+    gender: str = "any",
+    exclude_booking: Booking | None = None,
+) -> Availability:
+    """``slot_list_available`` through the cache (see ``availability_key``), for showing
+    times to clients. Never for booking: the booking services recompute under lock."""
+    arguments = {
+        "minutes": minutes,
+        "zip_code": zip_code,
+        "start_date": start_date or timezone.localdate(),
+        "days": days,
+        "gender": gender,
+        "exclude_booking": exclude_booking,
+    }
+    _slot_request_validate(
+        service=service,
+        minutes=minutes,
+        zip_code=zip_code,
+        gender=gender,
+        start_date=arguments["start_date"],
+        days=days,
+    )
+    key = availability_key(service=service.slug, **arguments)
+    stored, version = versioned_get(AVAILABILITY, key)
+    if stored is not None:
+        served, message, minutes_pairs = stored
+        return Availability(
+            served=served,
+            slots=[Slot(_from_minute(start), _from_minute(end)) for start, end in minutes_pairs],
+            message=message,
+        )
+    availability = slot_list_available(service=service, **arguments)
+    pairs = [(_to_minute(slot.starts_at), _to_minute(slot.ends_at)) for slot in availability.slots]
+    versioned_set(
+        key, version, (availability.served, availability.message, pairs), AVAILABILITY_SECONDS
+    )
+    return availability
+
+
+def _to_minute(moment: datetime) -> int:
+    return int(moment.timestamp()) // 60
+
+
+def _from_minute(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, tz=UTC)
 
 
 def booking_get_by_token(*, token: str) -> Booking | None:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from booking.formatting import local_time, local_when
 from booking.models import Appointment
+from spatheory.page_cache import AVAILABILITY, CONTENT, version_bump
 from therapists.models import Therapist, TimeOff, WorkingHours
 from therapists.validators import email_normalise
 
@@ -126,6 +127,8 @@ def working_hours_replace(*, therapist: Therapist, windows: list[Window]) -> lis
                 stranded,
             )
         WorkingHours.objects.filter(therapist=therapist).delete()
+        # bulk_create sends no signal, and a therapist with no hours yet deletes nothing.
+        version_bump(CONTENT, AVAILABILITY)
         return WorkingHours.objects.bulk_create(
             WorkingHours(
                 therapist=therapist,

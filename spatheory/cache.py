@@ -6,7 +6,7 @@ slow them down, never break them.
 
 import logging
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,28 @@ def _default_of_get(key, default=None, version=None):
     return default
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's client makes a new ``redis.Redis`` for every operation, which costs about as
+    much as the operation itself (it builds the response-callback table each time); one per
+    connection pool does the same work, as a client is safe to share."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class FailOpenRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusingRedisCacheClient
+
     get = _fail_open("get", _default_of_get)
     set = _fail_open("set", None)
     add = _fail_open("add", False)

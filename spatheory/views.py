@@ -15,11 +15,13 @@ from blog.seo import business_json_ld
 from booking.selectors import service_list_active
 
 from .context_processors import site
+from .page_cache import public_page
 
 FAVICON = Path(__file__).resolve().parent / "static" / "favicon.ico"
 
 
 @require_GET
+@public_page
 def home(request):
     return render(
         request,

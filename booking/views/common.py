@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from ..models import Service
-from ..selectors import Availability, slot_list_available
+from ..selectors import Availability, slot_list_available_cached
 
 PICKER_DAYS = 14
 # How far "Previous week" and "Next week" move the date strip.
@@ -82,7 +82,7 @@ def availability_for(
     """Open times for the strip's days, from ``first_day`` (today by default)."""
     first_day = first_day or timezone.localdate()
     last_day = min(first_day + timedelta(days=PICKER_DAYS - 1), _last_bookable_day())
-    return slot_list_available(
+    return slot_list_available_cached(
         service=service,
         minutes=minutes,
         zip_code=zip_code,

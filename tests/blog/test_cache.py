@@ -86,7 +86,10 @@ def test_a_related_service_price_change_refreshes_the_page(client, main_article)
     main_article.related_services.set([service])
     assert "from <strong>$130.00</strong>" in page(client)
 
-    ServiceDuration.objects.filter(service=service).update(price=Decimal("140.00"))
+    # As staff change it in admin: the row is saved.
+    duration = ServiceDuration.objects.get(service=service)
+    duration.price = Decimal("140.00")
+    duration.save()
 
     html = page(client)
     assert "from <strong>$140.00</strong>" in html and "$130.00" not in html

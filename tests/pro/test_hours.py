@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from booking.selectors import slot_list_available
+from booking.selectors import slot_list_available_cached
 from booking.services import booking_cancel
 from pro.services import Window, time_off_add, working_hours_replace
 from tests.booking.helpers import TODAY, TOMORROW, at, make_booking, page_of
@@ -30,7 +30,8 @@ def wednesday_job(tess_gives_swedish, swedish):
 
 
 def open_starts(swedish, day: date) -> list[str]:
-    slots = slot_list_available(
+    """The times clients are shown, through the cache the booking pages read."""
+    slots = slot_list_available_cached(
         service=swedish, minutes=60, zip_code="30309", start_date=day, days=1
     )
     return [f"{slot.starts_at.astimezone(at(day, 0).tzinfo):%H:%M}" for slot in slots.slots]
