@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html
 
+from payments.admin import PaymentDueFilter, PaymentInline
 from therapists.geo import distance_miles
 from therapists.validators import phone_to_e164
 
@@ -130,6 +131,11 @@ BOOKING_EDITABLE_FIELDS = [
 ]
 
 
+def staff_cancel(*, booking: Booking) -> Booking:
+    """Our cancellation: never late, no fee."""
+    return booking_cancel(booking=booking, by_staff=True)
+
+
 class BookingAdminForm(forms.ModelForm):
     class Meta:
         model = Booking
@@ -151,12 +157,12 @@ class BookingAdmin(admin.ModelAdmin):
         "therapist_names",
         "status",
     ]
-    list_filter = ["status", WhenFilter, "service", "appointments__therapist"]
+    list_filter = ["status", WhenFilter, PaymentDueFilter, "service", "appointments__therapist"]
     list_select_related = ["service"]
     date_hierarchy = "starts_at"
     search_fields = ["reference", "client_name", "client_email", "client_phone"]
     actions = ["mark_completed", "mark_no_show", "cancel"]
-    inlines = [AppointmentInline]
+    inlines = [AppointmentInline, PaymentInline]
     change_list_template = "booking/admin/booking_change_list.html"
     fieldsets = [
         (None, {"fields": ["reference", "status", "late_cancellation", "manage_links"]}),
@@ -310,7 +316,7 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected bookings (the client and therapists are emailed)")
     def cancel(self, request, queryset):
-        self._run_service(request, queryset, booking_cancel, "cancelled")
+        self._run_service(request, queryset, staff_cancel, "cancelled")
 
     def get_urls(self):
         return [

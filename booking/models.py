@@ -299,6 +299,8 @@ class Notification(models.Model):
         MANAGE_LINKS = "manage_links", "Client: links to their bookings"
         CREDENTIAL_DIGEST = "credential_digest", "Staff: expiring credentials"
         NOTIFICATION_FAILURES = "notification_failures", "Staff: messages that could not be sent"
+        CLIENT_RECEIPT = "client_receipt", "Client: receipt, with the tip link"
+        CLIENT_PAYMENT_DUE = "client_payment_due", "Client: card declined, payment due"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

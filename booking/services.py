@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from payments import services as payments
 from therapists.models import Therapist
 from therapists.validators import email_normalise
 
@@ -23,6 +24,7 @@ from .assignment import (
     therapist_check_free,
     therapists_assign,
 )
+from .formatting import local_time
 from .models import Appointment, Booking, Service
 from .notifications.messages import Change
 from .notifications.outbox import booking_change_notify
@@ -188,17 +190,23 @@ def booking_cancellation_is_late(*, booking: Booking, now: datetime | None = Non
     return booking.starts_at - now < timedelta(hours=settings.BOOKING_LATE_CANCELLATION_HOURS)
 
 
-def booking_cancel(*, booking: Booking) -> Booking:
+def booking_cancel(*, booking: Booking, by_staff: bool = False) -> Booking:
+    """Cancel for the client (late inside the late window, which costs the late fee) or, with
+    ``by_staff``, on our side: never late, never a fee."""
     now = timezone.now()
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         _refuse_unless_changeable(booking, now=now, action="cancelled")
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = now
-        booking.late_cancellation = booking_cancellation_is_late(booking=booking, now=now)
+        booking.late_cancellation = not by_staff and booking_cancellation_is_late(
+            booking=booking, now=now
+        )
         booking.save(update_fields=["status", "cancelled_at", "late_cancellation", "updated_at"])
         booking.appointments.update(is_active=False)
         booking_change_notify(booking=booking, change=Change.CANCELLED)
+        if booking.late_cancellation:
+            payments.booking_late_cancellation_charge(booking=booking)
     return booking
 
 
@@ -210,20 +218,40 @@ def _booking_close(*, booking: Booking, status: str, stamp_field: str) -> Bookin
         _refuse_unless_confirmed(booking, action=action)
         if booking.starts_at > now:
             raise ValidationError(f"This booking hasn't started yet, so it can't be {action}.")
+        if status == Booking.Status.NO_SHOW and now < no_show_from(booking):
+            raise ValidationError(
+                f"A no-show can be marked from {local_time(no_show_from(booking))}, "
+                f"{settings.NO_SHOW_GRACE_MINUTES} minutes after the start."
+            )
         booking.status = status
         setattr(booking, stamp_field, now)
         booking.save(update_fields=["status", stamp_field, "updated_at"])
     return booking
 
 
+def no_show_from(booking: Booking) -> datetime:
+    return booking.starts_at + timedelta(minutes=settings.NO_SHOW_GRACE_MINUTES)
+
+
 def booking_complete(*, booking: Booking) -> Booking:
-    return _booking_close(
-        booking=booking, status=Booking.Status.COMPLETED, stamp_field="completed_at"
-    )
+    """Close the booking as given; the price is charged to the card once this commits."""
+    with transaction.atomic():
+        booking = _booking_close(
+            booking=booking, status=Booking.Status.COMPLETED, stamp_field="completed_at"
+        )
+        payments.booking_completed_charge(booking=booking)
+    return booking
 
 
 def booking_mark_no_show(*, booking: Booking) -> Booking:
-    return _booking_close(booking=booking, status=Booking.Status.NO_SHOW, stamp_field="no_show_at")
+    """Close the booking as a no-show, from the grace period after the start; the no-show fee
+    is charged once this commits."""
+    with transaction.atomic():
+        booking = _booking_close(
+            booking=booking, status=Booking.Status.NO_SHOW, stamp_field="no_show_at"
+        )
+        payments.booking_no_show_charge(booking=booking)
+    return booking
 
 
 def _reassign_refusal(booking: Booking, appointment, therapist: Therapist) -> str | None:

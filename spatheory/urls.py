@@ -27,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("therapists/", include("therapists.urls")),
     path("blog/", include("blog.urls")),
+    path("payments/", include("payments.urls")),
     path("api/", booking_api.urls),
     re_path(r"^api/", unknown_api_path),
     path("", include("booking.urls")),

@@ -18,6 +18,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from payments.gateway import payments_enabled
+from payments.selectors import payment_email_context
 from therapists.credentials import CREDENTIALS
 from therapists.selectors import credential_expiry_list
 
@@ -111,12 +113,18 @@ KINDS: dict[str, KindSpec] = {
         "credential_digest",
         lambda context: f"Therapist credentials to renew: {len(context['rows'])}",
     ),
+    Kind.CLIENT_RECEIPT: KindSpec(Audience.CLIENT, "client_receipt", _about("Your receipt")),
+    Kind.CLIENT_PAYMENT_DUE: KindSpec(
+        Audience.CLIENT, "client_payment_due", _about("Your card was declined")
+    ),
     Kind.NOTIFICATION_FAILURES: KindSpec(
         Audience.FAILURES,
         "notification_failures",
         lambda context: f"Messages that could not be sent: {context['count']}",
     ),
 }
+
+PAYMENT_KINDS = {Kind.CLIENT_RECEIPT, Kind.CLIENT_PAYMENT_DUE}
 
 # The failures one staff alert lists; the count and the admin link cover the rest.
 FAILURES_LISTED = 20
@@ -165,16 +173,21 @@ def _client_context(notification: Notification) -> dict | None:
     ):
         return None
     active = booking.appointments.filter(is_active=True).select_related("therapist")
-    return _booking_context(booking) | {
-        "first_name": booking.client_first_name,
-        "manage_url": manage_url(booking),
-        "therapist_names": [appointment.therapist.first_name for appointment in active],
-        "is_couples": booking.service.is_couples,
-        "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
-        "late_policy": late_cancellation_policy(),
-        "space_needed": SPACE_NEEDED,
-        "terms_url": settings.SITE_URL + reverse("terms"),
-    }
+    return (
+        _booking_context(booking)
+        | {
+            "first_name": booking.client_first_name,
+            "manage_url": manage_url(booking),
+            "therapist_names": [appointment.therapist.first_name for appointment in active],
+            "is_couples": booking.service.is_couples,
+            "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
+            "late_policy": late_cancellation_policy(),
+            "space_needed": SPACE_NEEDED,
+            "terms_url": settings.SITE_URL + reverse("terms"),
+            "payments_on": payments_enabled(),
+        }
+        | (payment_email_context(booking=booking) if notification.kind in PAYMENT_KINDS else {})
+    )
 
 
 def _therapist_context(notification: Notification) -> dict | None:
