@@ -29,6 +29,7 @@ from .models import Appointment, Booking, Service
 from .notifications.messages import Change
 from .notifications.outbox import booking_change_notify
 from .validation import SERVICE_UNAVAILABLE, booking_validate, start_errors
+from .wording import reschedule_closed
 
 
 def _refuse_unless_confirmed(booking: Booking, *, action: str) -> None:
@@ -157,11 +158,22 @@ def _appointments_moved(
     return sorted(changed, key=lambda appointment: appointment.is_active)
 
 
+def booking_is_reschedulable(*, booking: Booking, now: datetime | None = None) -> bool:
+    """Online rescheduling closes when the late window opens, judged at the current start: a
+    move can't take a booking out of the window to cancel it for free."""
+    now = now or timezone.now()
+    return booking_is_changeable(booking=booking, now=now) and not booking_cancellation_is_late(
+        booking=booking, now=now
+    )
+
+
 def booking_reschedule(*, booking: Booking, starts_at: datetime) -> Booking:
     now = timezone.now()
     with transaction.atomic():
         booking = Booking.objects.select_for_update().select_related("service").get(pk=booking.pk)
         _refuse_unless_changeable(booking, now=now, action="rescheduled")
+        if not booking_is_reschedulable(booking=booking, now=now):
+            raise ValidationError(reschedule_closed())
         errors = start_errors(service=booking.service, starts_at=starts_at, now=now)
         if errors:
             raise ValidationError({"starts_at": errors})

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from booking.models import Appointment, Booking
 
+from .gateway import payments_enabled
 from .models import Payment, Refund, TherapistShare
-from .money import percent_of
+from .money import dollars, percent_of
 
 Purpose = Payment.Purpose
 
@@ -149,4 +150,18 @@ def payment_email_context(*, booking: Booking) -> dict:
         "card_url": settings.SITE_URL + reverse("payments:card", kwargs={"token": booking.token}),
         "tip_hours": settings.TIP_WINDOW_HOURS,
         "business_phone": settings.BUSINESS_PHONE,
+    }
+
+
+def payment_terms() -> dict:
+    """What the booking terms say about money, when payments are on."""
+    return {
+        "payments_on": payments_enabled(),
+        "late_fee_percent": settings.LATE_CANCELLATION_FEE_PERCENT,
+        "no_show_fee_percent": settings.NO_SHOW_FEE_PERCENT,
+        "late_fee_example": dollars(percent_of(10000, settings.LATE_CANCELLATION_FEE_PERCENT)),
+        "no_show_fee_example": dollars(percent_of(10000, settings.NO_SHOW_FEE_PERCENT)),
+        "no_show_grace": settings.NO_SHOW_GRACE_MINUTES,
+        "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
+        "tip_hours": settings.TIP_WINDOW_HOURS,
     }

@@ -185,7 +185,17 @@ def card_setup_start(*, email: str, purpose_key: str) -> tuple[str, str]:
     )
 
 
+def card_needs_javascript() -> str:
+    return (
+        "Entering a card needs JavaScript, which is off in this browser. Turn it on, or call us "
+        f"on {settings.BUSINESS_PHONE} and we'll book you by phone."
+    )
+
+
 def card_confirmed(*, setup_intent_id: str, purpose_key: str) -> gateway.SetupIntent:
+    """The SetupIntent the browser confirmed, once Stripe says it succeeded for ``purpose_key``."""
+    if not setup_intent_id:
+        raise CardNotReady(card_needs_javascript())
     intent = gateway.setup_intent_retrieve(setup_intent_id=setup_intent_id)
     if (
         intent is None
