@@ -424,6 +424,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "booking.tasks.credential_expiry_digest_send",
         "schedule": crontab(hour=7, minute=0),
     },
+    "payments-pending-sweep": {
+        "task": "payments.tasks.payments_pending_sweep",
+        "schedule": timedelta(minutes=10),
+    },
     "bookings-anonymise": {
         "task": "booking.tasks.bookings_anonymise",
         "schedule": crontab(hour=3, minute=30),

@@ -7,7 +7,7 @@ from booking.models import Booking
 from payments.models import CardOnFile
 from tests.booking.helpers import DETAILS, TOMORROW, at, make_booking, page_of
 from tests.booking.test_flow import choose_service, slot_value
-from tests.payments.conftest import CARD_3DS, CARD_DECLINED, CARD_OK, confirm_card, stripe_charges
+from tests.stripe_fake import CARD_3DS, CARD_DECLINED, CARD_OK, confirm_card, stripe_charges
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 

@@ -19,7 +19,7 @@ from payments.models import Payment, Refund, StripeEvent
 from payments.services import payment_refund
 from payments.tasks import payment_charge
 from tests.booking.helpers import TOMORROW, at, make_booking
-from tests.payments.conftest import (
+from tests.stripe_fake import (
     CARD_DECLINED_LATER,
     SECRET_KEY,
     WEBHOOK_SECRET,
