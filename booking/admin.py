@@ -162,7 +162,7 @@ class BookingAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     search_fields = ["reference", "client_name", "client_email", "client_phone"]
     actions = ["mark_completed", "mark_no_show", "cancel"]
-    inlines = [AppointmentInline, PaymentInline]
+    inlines = [AppointmentInline]
     change_list_template = "booking/admin/booking_change_list.html"
     fieldsets = [
         (None, {"fields": ["reference", "status", "late_cancellation", "manage_links"]}),
@@ -293,6 +293,11 @@ class BookingAdmin(admin.ModelAdmin):
         except ReassignmentRefused:
             # The admin's transaction has rolled back every change made on this form.
             return redirect(request.path)
+
+    def get_inlines(self, request, obj):
+        if obj is not None and obj.payments.exists():
+            return [*self.inlines, PaymentInline]
+        return self.inlines
 
     def _run_service(self, request, queryset, service, done: str):
         succeeded = 0
