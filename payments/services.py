@@ -359,3 +359,24 @@ def payments_pending_publish() -> int:
     for payment_id in pending:
         _publish(payment_id)
     return len(pending)
+
+
+# A declined card is tried again once a day, this many times in all, unless the client gives
+# another card first (which tries at once).
+DUE_RETRY_ATTEMPTS = 3
+
+
+def payments_due_retry_daily() -> int:
+    """Try again each payment due that was declined a day or more ago and has tries left."""
+    before = timezone.now() - timedelta(days=1)
+    with transaction.atomic():
+        due = list(
+            Payment.objects.select_for_update(skip_locked=True)
+            .due()
+            .filter(failed_at__lte=before, attempts__lt=DUE_RETRY_ATTEMPTS)
+            .values_list("pk", flat=True)
+        )
+        Payment.objects.filter(pk__in=due).update(status=Status.PENDING)
+        for payment_id in due:
+            transaction.on_commit(lambda pk=payment_id: _publish(pk), robust=True)
+    return len(due)

@@ -22,3 +22,8 @@ def payment_charge(self, payment_id: int) -> str:
 @shared_task(ignore_result=True)
 def payments_pending_sweep() -> int:
     return services.payments_pending_publish()
+
+
+@shared_task(ignore_result=True)
+def payments_due_retry() -> int:
+    return services.payments_due_retry_daily()

@@ -428,6 +428,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.tasks.payments_pending_sweep",
         "schedule": timedelta(minutes=10),
     },
+    "payments-due-retry": {
+        "task": "payments.tasks.payments_due_retry",
+        "schedule": crontab(hour=10, minute=0),
+    },
     "bookings-anonymise": {
         "task": "booking.tasks.bookings_anonymise",
         "schedule": crontab(hour=3, minute=30),

@@ -86,6 +86,7 @@ def booking_detail(request, token):
             "therapists": therapists,
             "can_change": booking_is_changeable(booking=booking),
             "can_reschedule": booking_is_reschedulable(booking=booking),
+            "payments_on": payments_enabled(),
             "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
         },
     )

@@ -17,7 +17,7 @@ from booking.models import Booking, Notification
 from booking.services import booking_cancel, booking_complete, booking_mark_no_show
 from payments.models import Payment, Refund, StripeEvent
 from payments.services import payment_refund
-from payments.tasks import payment_charge
+from payments.tasks import payment_charge, payments_due_retry
 from tests.booking.helpers import TOMORROW, at, make_booking
 from tests.stripe_fake import (
     CARD_DECLINED_LATER,
@@ -145,6 +145,8 @@ def test_a_declined_card_leaves_the_payment_due_until_the_client_gives_another(
     assert Notification.Kind.CLIENT_PAYMENT_DUE in _kinds(booking)
     page = client.get(reverse("payments:card", kwargs={"token": booking.token}))
     assert "Amount due: <strong>$125.00</strong>" in page.content.decode()
+    detail = client.get(booking.get_absolute_url()).content.decode()
+    assert "Your card was declined: <strong>$125.00</strong> is due" in detail
 
     _run(django_capture_on_commit_callbacks, lambda: give_card(payments_on, booking))
 
@@ -288,3 +290,49 @@ def test_a_couple_is_charged_once_for_the_couple(
     _run(django_capture_on_commit_callbacks, lambda: booking_complete(booking=booking))
 
     assert stripe_charges(payments_on) == [(24000, "succeeded")]
+
+
+def test_a_declined_card_is_tried_again_daily_three_times_in_all(
+    booking, payments_on, time_machine, django_capture_on_commit_callbacks
+):
+    _run(
+        django_capture_on_commit_callbacks,
+        lambda: give_card(payments_on, booking, CARD_DECLINED_LATER),
+    )
+    time_machine.move_to(START + timedelta(minutes=70), tick=False)
+    _run(django_capture_on_commit_callbacks, lambda: booking_complete(booking=booking))
+
+    for day in range(1, 5):
+        time_machine.move_to(START + timedelta(days=day, minutes=70), tick=False)
+        _run(django_capture_on_commit_callbacks, payments_due_retry.apply)
+
+    payment = booking.payments.get()
+    assert (payment.status, payment.attempts) == ("failed", 3)
+    assert stripe_charges(payments_on) == [(12500, "requires_payment_method")] * 3
+
+
+def test_a_failed_payment_webhook_marks_a_pending_charge_due_once(
+    carded, payments_on, time_machine, django_capture_on_commit_callbacks, client
+):
+    time_machine.move_to(START + timedelta(minutes=70), tick=False)
+    _run(django_capture_on_commit_callbacks, lambda: booking_complete(booking=carded))
+    payment = carded.payments.get()
+    Payment.objects.filter(pk=payment.pk).update(status="pending")
+    event = {
+        "id": "evt_failed_1",
+        "type": "payment_intent.payment_failed",
+        "data": {
+            "object": {
+                "id": payment.payment_intent_id,
+                "metadata": {"payment": payment.idempotency_key},
+                "last_payment_error": {"message": "Your card has insufficient funds."},
+            }
+        },
+    }
+
+    _deliver(client, event)
+    _deliver(client, event)
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.last_error) == ("failed", "Your card has insufficient funds.")
+    assert _kinds(carded).count(Notification.Kind.CLIENT_PAYMENT_DUE) == 1

@@ -4,6 +4,8 @@ daily takings, therapists' earnings) and the client's tip page."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from booking.services import booking_cancel, booking_complete
@@ -168,3 +170,37 @@ def test_a_side_by_side_couples_tip_is_split_between_the_two_therapists(
         (7200, 2251),
     ]
     assert Payment.objects.filter(purpose="charge").count() == 1
+
+
+def _paid(booking, purpose, amount_cents):
+    payment = Payment.objects.create(
+        booking=booking,
+        purpose=purpose,
+        amount_cents=amount_cents,
+        status="succeeded",
+        idempotency_key=f"booking-{booking.pk}-{purpose}",
+        succeeded_at=booking.starts_at,
+    )
+    payment.refunds.create(amount_cents=100, stripe_id=f"re_{booking.pk}_{purpose}")
+    return payment
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/payments/payment/", "/admin/payments/payment/takings/"], ids=["list", "takings"]
+)
+def test_the_payment_pages_run_the_same_queries_for_one_payment_or_many(
+    admin_client, booking, swedish, django_assert_num_queries, url
+):
+    _paid(booking, "charge", 12500)
+    admin_client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get(url)
+    for hour in (16, 18):
+        other = make_booking(swedish, at(TOMORROW, hour), client_email=f"c{hour}@example.com")
+        _paid(other, "charge", 12500)
+        _paid(other, "tip", 2000)
+
+    with django_assert_num_queries(len(one)):
+        response = admin_client.get(url)
+
+    assert response.status_code == 200
