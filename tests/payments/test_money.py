@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from booking.models import Booking, Notification
+from booking.notifications.messages import notification_message
 from booking.services import booking_cancel, booking_complete, booking_mark_no_show
 from payments.models import Payment, Refund, StripeEvent
 from payments.services import payment_refund
@@ -142,7 +143,11 @@ def test_a_declined_card_leaves_the_payment_due_until_the_client_gives_another(
     assert (payment.status, payment.amount_cents) == ("failed", 12500)
     assert Payment.objects.due().get() == payment
     assert stripe_charges(payments_on) == [(12500, "requires_payment_method")]
-    assert Notification.Kind.CLIENT_PAYMENT_DUE in _kinds(booking)
+    notice = booking.notifications.get(kind=Notification.Kind.CLIENT_PAYMENT_DUE)
+    email = notification_message(notice)
+    card_url = reverse("payments:card", kwargs={"token": booking.token})
+    assert email.subject.startswith("Your card was declined")
+    assert "Amount due: $125.00" in email.body and card_url in email.body
     page = client.get(reverse("payments:card", kwargs={"token": booking.token}))
     assert "Amount due: <strong>$125.00</strong>" in page.content.decode()
     detail = client.get(booking.get_absolute_url()).content.decode()
