@@ -172,7 +172,7 @@ def booking_reschedule(*, booking: Booking, starts_at: datetime) -> Booking:
     with transaction.atomic():
         booking = Booking.objects.select_for_update().select_related("service").get(pk=booking.pk)
         _refuse_unless_changeable(booking, now=now, action="rescheduled")
-        if not booking_is_reschedulable(booking=booking, now=now):
+        if booking_cancellation_is_late(booking=booking, now=now):
             raise ValidationError(reschedule_closed())
         errors = start_errors(service=booking.service, starts_at=starts_at, now=now)
         if errors:

@@ -341,3 +341,30 @@ def test_a_failed_payment_webhook_marks_a_pending_charge_due_once(
     payment.refresh_from_db()
     assert (payment.status, payment.last_error) == ("failed", "Your card has insufficient funds.")
     assert _kinds(carded).count(Notification.Kind.CLIENT_PAYMENT_DUE) == 1
+
+
+def test_the_cancel_page_states_the_late_fee_in_dollars_before_the_client_confirms(
+    carded, payments_on, time_machine, client
+):
+    cancel_url = reverse("booking:cancel", kwargs={"token": carded.token})
+    assert "costs" not in client.get(cancel_url).content.decode()
+    time_machine.move_to(START - timedelta(hours=23), tick=False)
+
+    page = client.get(cancel_url).content.decode()
+
+    assert "Cancelling now costs <strong>$62.50</strong> (50% of the price)" in page
+    assert "It can no longer be moved online" in page
+    assert stripe_charges(payments_on) == []
+
+
+def test_the_booking_terms_give_the_fees_when_payments_are_on(client, settings, payments_on):
+    page = client.get("/terms/").content.decode()
+
+    assert "A late cancellation costs 50% of the price" in page
+    assert "for a $100.00 massage, $50.00 and $100.00" in page
+
+
+def test_the_booking_terms_say_the_therapist_is_paid_when_payments_are_off(client):
+    page = client.get("/terms/").content.decode()
+
+    assert "You pay your therapist after the massage." in page
