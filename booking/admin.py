@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
 
+from payments.admin import PaymentDueFilter, PaymentInline
 from therapists.geo import distance_miles
 from therapists.validators import phone_to_e164
 
@@ -187,6 +188,11 @@ BOOKING_EDITABLE_FIELDS = [
 ]
 
 
+def staff_cancel(*, booking: Booking) -> Booking:
+    """Our cancellation: never late, no fee."""
+    return booking_cancel(booking=booking, by_staff=True)
+
+
 class BookingAdminForm(forms.ModelForm):
     class Meta:
         model = Booking
@@ -208,7 +214,14 @@ class BookingAdmin(admin.ModelAdmin):
         "therapist_names",
         "status",
     ]
-    list_filter = ["status", WhenFilter, StaffingFilter, "service", "appointments__therapist"]
+    list_filter = [
+        "status",
+        WhenFilter,
+        StaffingFilter,
+        PaymentDueFilter,
+        "service",
+        "appointments__therapist",
+    ]
     list_select_related = ["service"]
     date_hierarchy = "starts_at"
     search_fields = ["reference", "client_name", "client_email", "client_phone"]
@@ -345,6 +358,11 @@ class BookingAdmin(admin.ModelAdmin):
             # The admin's transaction has rolled back every change made on this form.
             return redirect(request.path)
 
+    def get_inlines(self, request, obj):
+        if obj is not None and obj.payments.exists():
+            return [*self.inlines, PaymentInline]
+        return self.inlines
+
     def _run_service(self, request, queryset, service, done: str):
         succeeded = 0
         for booking in queryset:
@@ -367,7 +385,7 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected bookings (the client and therapists are emailed)")
     def cancel(self, request, queryset):
-        self._run_service(request, queryset, booking_cancel, "cancelled")
+        self._run_service(request, queryset, staff_cancel, "cancelled")
 
     @admin.action(
         description="Reassign at-risk appointments to the best free therapist",

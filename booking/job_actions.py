@@ -43,7 +43,7 @@ def job_stage(*, events: Iterable[JobEvent]) -> str:
 
 
 def job_no_show_from(*, appointment: Appointment) -> datetime:
-    return appointment.starts_at + timedelta(minutes=settings.JOB_NO_SHOW_GRACE_MINUTES)
+    return appointment.starts_at + timedelta(minutes=settings.NO_SHOW_GRACE_MINUTES)
 
 
 def job_actions_allowed(
@@ -131,7 +131,7 @@ def _job_act(
             return repeat
         if action not in job_actions_allowed(appointment=appointment, events=events, now=now):
             raise ValidationError(
-                REFUSALS[action].format(minutes=settings.JOB_NO_SHOW_GRACE_MINUTES)
+                REFUSALS[action].format(minutes=settings.NO_SHOW_GRACE_MINUTES)
             )
         event = JobEvent(
             appointment=appointment,

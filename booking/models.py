@@ -356,6 +356,8 @@ class Notification(models.Model):
         STAFF_RUNNING_LATE = "staff_running_late", "Staff: therapist running late"
         CREDENTIAL_DIGEST = "credential_digest", "Staff: expiring credentials"
         NOTIFICATION_FAILURES = "notification_failures", "Staff: messages that could not be sent"
+        CLIENT_RECEIPT = "client_receipt", "Client: receipt, with the tip link"
+        CLIENT_PAYMENT_DUE = "client_payment_due", "Client: card declined, payment due"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

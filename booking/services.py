@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from payments import services as payments
 from therapists.models import Therapist
 from therapists.validators import email_normalise
 
@@ -28,10 +29,12 @@ from .assignment import (
     therapist_choose_free,
     therapists_assign,
 )
+from .formatting import local_time
 from .models import Appointment, Booking, Service
 from .notifications.messages import Change
 from .notifications.outbox import booking_change_notify, job_declined_notify
 from .validation import SERVICE_UNAVAILABLE, booking_validate, start_errors
+from .wording import reschedule_closed
 
 
 def _refuse_unless_confirmed(booking: Booking, *, action: str) -> None:
@@ -171,6 +174,15 @@ def _appointments_moved(
     return sorted(changed, key=lambda appointment: appointment.is_active)
 
 
+def booking_is_reschedulable(*, booking: Booking, now: datetime | None = None) -> bool:
+    """Online rescheduling closes when the late window opens, judged at the current start: a
+    move can't take a booking out of the window to cancel it for free."""
+    now = now or timezone.now()
+    return booking_is_changeable(booking=booking, now=now) and not booking_cancellation_is_late(
+        booking=booking, now=now
+    )
+
+
 def booking_reschedule(*, booking: Booking, starts_at: datetime) -> Booking:
     now = timezone.now()
     with transaction.atomic():
@@ -180,6 +192,8 @@ def booking_reschedule(*, booking: Booking, starts_at: datetime) -> Booking:
             .get(pk=booking.pk)
         )
         _refuse_unless_changeable(booking, now=now, action="rescheduled")
+        if booking_cancellation_is_late(booking=booking, now=now):
+            raise ValidationError(reschedule_closed())
         errors = start_errors(service=booking.service, starts_at=starts_at, now=now)
         if errors:
             raise ValidationError({"starts_at": errors})
@@ -208,17 +222,23 @@ def booking_cancellation_is_late(*, booking: Booking, now: datetime | None = Non
     return booking.starts_at - now < timedelta(hours=settings.BOOKING_LATE_CANCELLATION_HOURS)
 
 
-def booking_cancel(*, booking: Booking) -> Booking:
+def booking_cancel(*, booking: Booking, by_staff: bool = False) -> Booking:
+    """Cancel for the client (late inside the late window, which costs the late fee) or, with
+    ``by_staff``, on our side: never late, never a fee."""
     now = timezone.now()
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         _refuse_unless_changeable(booking, now=now, action="cancelled")
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = now
-        booking.late_cancellation = booking_cancellation_is_late(booking=booking, now=now)
+        booking.late_cancellation = not by_staff and booking_cancellation_is_late(
+            booking=booking, now=now
+        )
         booking.save(update_fields=["status", "cancelled_at", "late_cancellation", "updated_at"])
         booking.appointments.update(is_active=False)
         booking_change_notify(booking=booking, change=Change.CANCELLED)
+        if booking.late_cancellation:
+            payments.booking_late_cancellation_charge(booking=booking)
     return booking
 
 
@@ -230,20 +250,40 @@ def _booking_close(*, booking: Booking, status: str, stamp_field: str) -> Bookin
         _refuse_unless_confirmed(booking, action=action)
         if booking.starts_at > now:
             raise ValidationError(f"This booking hasn't started yet, so it can't be {action}.")
+        if status == Booking.Status.NO_SHOW and now < no_show_from(booking):
+            raise ValidationError(
+                f"A no-show can be marked from {local_time(no_show_from(booking))}, "
+                f"{settings.NO_SHOW_GRACE_MINUTES} minutes after the start."
+            )
         booking.status = status
         setattr(booking, stamp_field, now)
         booking.save(update_fields=["status", stamp_field, "updated_at"])
     return booking
 
 
+def no_show_from(booking: Booking) -> datetime:
+    return booking.starts_at + timedelta(minutes=settings.NO_SHOW_GRACE_MINUTES)
+
+
 def booking_complete(*, booking: Booking) -> Booking:
-    return _booking_close(
-        booking=booking, status=Booking.Status.COMPLETED, stamp_field="completed_at"
-    )
+    """Close the booking as given; the price is charged to the card once this commits."""
+    with transaction.atomic():
+        booking = _booking_close(
+            booking=booking, status=Booking.Status.COMPLETED, stamp_field="completed_at"
+        )
+        payments.booking_completed_charge(booking=booking)
+    return booking
 
 
 def booking_mark_no_show(*, booking: Booking) -> Booking:
-    return _booking_close(booking=booking, status=Booking.Status.NO_SHOW, stamp_field="no_show_at")
+    """Close the booking as a no-show, from the grace period after the start; the no-show fee
+    is charged once this commits."""
+    with transaction.atomic():
+        booking = _booking_close(
+            booking=booking, status=Booking.Status.NO_SHOW, stamp_field="no_show_at"
+        )
+        payments.booking_no_show_charge(booking=booking)
+    return booking
 
 
 RELEASED_MESSAGE = (

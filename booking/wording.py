@@ -17,3 +17,11 @@ def late_cancellation_policy() -> str:
         "Cancelling later than that counts as a late cancellation, because your therapist has "
         "kept the time for you."
     )
+
+
+def reschedule_closed() -> str:
+    hours = settings.BOOKING_LATE_CANCELLATION_HOURS
+    return (
+        f"Your massage starts in less than {hours} hours, so it can no longer be moved online. "
+        f"Call us on {settings.BUSINESS_PHONE} and we'll help."
+    )

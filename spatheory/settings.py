@@ -199,6 +199,7 @@ INSTALLED_APPS = [
     "booking",
     "blog",
     "staff",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -443,8 +444,6 @@ ACCOUNT_RATE_LIMITS = {
     "request_login_code": env.str("THERAPIST_SIGN_IN_RATE_LIMIT", default="10/m/ip,3/10m/key"),
     "login_failed": "10/m/ip,5/5m/key",
 }
-# How long after an appointment's start a therapist may mark the client a no-show.
-JOB_NO_SHOW_GRACE_MINUTES = _env(env.int, "JOB_NO_SHOW_GRACE_MINUTES", 30)
 
 # Celery. Without a broker the tasks run inline, so the embedded default needs no Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -482,6 +481,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "booking.tasks.credential_expiry_digest_send",
         "schedule": crontab(hour=7, minute=0),
     },
+    "payments-pending-sweep": {
+        "task": "payments.tasks.payments_pending_sweep",
+        "schedule": timedelta(minutes=10),
+    },
+    "payments-due-retry": {
+        "task": "payments.tasks.payments_due_retry",
+        "schedule": crontab(hour=10, minute=0),
+    },
     "bookings-anonymise": {
         "task": "booking.tasks.bookings_anonymise",
         "schedule": crontab(hour=3, minute=30),
@@ -511,6 +518,24 @@ BOOKING_LOCK_TIMEOUT_MS = _env(env.int, "BOOKING_LOCK_TIMEOUT_MS", 5000)
 # long after it ends (to finish up), then never again.
 JOB_DETAILS_VISIBLE_HOURS_BEFORE = _env(env.int, "JOB_DETAILS_VISIBLE_HOURS_BEFORE", 24)
 JOB_DETAILS_VISIBLE_HOURS_AFTER = _env(env.int, "JOB_DETAILS_VISIBLE_HOURS_AFTER", 2)
+
+# Payments (Stripe). Off unless STRIPE_SECRET_KEY is set: then the review step takes a card, the
+# price is charged when the massage is completed, and the fees below are charged. Amounts are
+# percentages of the booking's price; the therapist's share is overridable per therapist.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="").strip()
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="").strip()
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="").strip()
+# Where the API and Stripe.js are; the defaults are Stripe's own.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").strip().rstrip("/")
+STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/").strip()
+LATE_CANCELLATION_FEE_PERCENT = _env(env.int, "LATE_CANCELLATION_FEE_PERCENT", 50)
+NO_SHOW_FEE_PERCENT = _env(env.int, "NO_SHOW_FEE_PERCENT", 100)
+# A no-show can be marked this long after the start, not before.
+NO_SHOW_GRACE_MINUTES = _env(env.int, "NO_SHOW_GRACE_MINUTES", 15)
+THERAPIST_SHARE_PERCENT = _env(env.int, "THERAPIST_SHARE_PERCENT", 60)
+THERAPIST_FEE_SHARE_PERCENT = _env(env.int, "THERAPIST_FEE_SHARE_PERCENT", 75)
+# The receipt's tip link works this long after the massage is completed.
+TIP_WINDOW_HOURS = _env(env.int, "TIP_WINDOW_HOURS", 72)
 
 # Client personal details are removed from bookings that ended this many months ago (0: never).
 BOOKING_RETENTION_MONTHS = _env(env.int, "BOOKING_RETENTION_MONTHS", 24)
@@ -559,6 +584,7 @@ LOGGING = {
         "django": {"level": "INFO"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},
         # Twilio's client logs every request's headers at INFO.
         "twilio.http_client": {"level": "WARNING"},
     },

@@ -27,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("therapists/", include("therapists.urls")),
     path("blog/", include("blog.urls")),
+    path("payments/", include("payments.urls")),
     path("pro/", include("pro.account_urls")),
     path("pro/", include("pro.urls")),
     path("api/", booking_api.urls),

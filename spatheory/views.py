@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from blog.selectors import article_list_published
 from blog.seo import business_json_ld
 from booking.selectors import service_list_active
+from payments.selectors import payment_terms
 
 from .context_processors import site
 from .page_cache import public_page
@@ -37,7 +38,7 @@ def home(request):
 @require_GET
 def terms(request):
     """The booking terms a client agrees to on the details step."""
-    return render(request, "terms.html")
+    return render(request, "terms.html", payment_terms())
 
 
 @require_GET

@@ -21,6 +21,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from payments.gateway import payments_enabled
+from payments.selectors import payment_email_context
 from therapists.credentials import CREDENTIALS
 from therapists.selectors import credential_expiry_list
 
@@ -204,6 +206,10 @@ KINDS: dict[str, KindSpec] = {
         "credential_digest",
         lambda context: _digest_subject(context),
     ),
+    Kind.CLIENT_RECEIPT: KindSpec(Audience.CLIENT, "client_receipt", _about("Your receipt")),
+    Kind.CLIENT_PAYMENT_DUE: KindSpec(
+        Audience.CLIENT, "client_payment_due", _about("Your card was declined")
+    ),
     Kind.NOTIFICATION_FAILURES: KindSpec(
         Audience.FAILURES,
         "notification_failures",
@@ -219,6 +225,9 @@ def _digest_subject(context: dict) -> str:
     if context["rows"]:
         parts.append(f"Therapist credentials to renew: {len(context['rows'])}")
     return "; ".join(parts)
+
+
+PAYMENT_KINDS = {Kind.CLIENT_RECEIPT, Kind.CLIENT_PAYMENT_DUE}
 
 
 # The failures one staff alert lists; the count and the admin link cover the rest.
@@ -299,7 +308,9 @@ def _client_context(notification: Notification) -> dict | None:
             "late_policy": late_cancellation_policy(),
             "space_needed": SPACE_NEEDED,
             "terms_url": settings.SITE_URL + reverse("terms"),
+            "payments_on": payments_enabled(),
         }
+        | (payment_email_context(booking=booking) if notification.kind in PAYMENT_KINDS else {})
     )
 
 

@@ -15,6 +15,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from payments.checkout import booking_create_from_session, review_card_context
+from payments.csp import stripe_csp
+from payments.gateway import GatewayUnavailable, payments_enabled
+from payments.money import cents
+from payments.services import CardNotReady
+
 from ..assignment import SlotTaken
 from ..draft import BookingDraft, SlotTakenNotice
 from ..forms import DetailsForm, ServiceStepForm, TimeStepForm, errors_onto_form
@@ -220,20 +226,24 @@ def book_review(request):
     if request.method == "POST":
         return _confirm(request, draft, service)
     duration = service.duration_for(draft.minutes)
-    return render(
-        request,
-        "booking/book_review.html",
-        {
-            "step": 4,
-            "service": service,
-            "draft": draft,
-            "details": draft.details,
-            "starts_at": draft.starts_at,
-            "ends_at": _review_ends_at(service, draft),
-            "price": duration.price if duration else None,
-            "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
-        },
+    context = {
+        "step": 4,
+        "service": service,
+        "draft": draft,
+        "details": draft.details,
+        "starts_at": draft.starts_at,
+        "ends_at": _review_ends_at(service, draft),
+        "price": duration.price if duration else None,
+        "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
+    }
+    if not payments_enabled():
+        return render(request, "booking/book_review.html", context)
+    context |= review_card_context(
+        request.session,
+        email=draft.details.get("client_email", ""),
+        price_cents=cents(duration.price) if duration else 0,
     )
+    return stripe_csp(render(request, "booking/book_review.html", context))
 
 
 def _review_ends_at(service, draft: BookingDraft):
@@ -246,11 +256,27 @@ def _review_ends_at(service, draft: BookingDraft):
     return draft.starts_at + timedelta(minutes=minutes)
 
 
+def _book(request, draft: BookingDraft, service):
+    """Book the draft; with payments on, only with the card the client confirmed for it."""
+    arguments = draft.booking_arguments(service)
+    if not payments_enabled():
+        return booking_create(**arguments)
+    return booking_create_from_session(
+        request.session, setup_intent_id=request.POST.get("setup_intent", ""), **arguments
+    )
+
+
 def _confirm(request, draft: BookingDraft, service):
     if rate_limit_reached(request, scope="booking", rate=settings.BOOKING_RATE_LIMIT):
         return rate_limited(request)
     try:
-        booking = booking_create(**draft.booking_arguments(service))
+        booking = _book(request, draft, service)
+    except CardNotReady as refusal:
+        messages.error(request, " ".join(refusal.messages))
+        return redirect("booking:book_review")
+    except GatewayUnavailable:
+        messages.error(request, "We couldn't reach our card processor. Please try again soon.")
+        return redirect("booking:book_review")
     except SlotTaken as taken:
         draft.starts_at = None
         draft.slot_taken = SlotTakenNotice(

@@ -13,6 +13,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from payments.gateway import payments_enabled
+from payments.money import dollars, late_fee_cents
+
 from ..assignment import SlotTaken
 from ..calendar import booking_ics
 from ..forms import LostLinkForm, TimeStepForm
@@ -24,8 +27,10 @@ from ..services import (
     booking_cancel,
     booking_cancellation_is_late,
     booking_is_changeable,
+    booking_is_reschedulable,
     booking_reschedule,
 )
+from ..wording import reschedule_closed
 from .common import (
     availability_for,
     day_asked,
@@ -80,6 +85,8 @@ def booking_detail(request, token):
             "booking": booking,
             "therapists": therapists,
             "can_change": booking_is_changeable(booking=booking),
+            "can_reschedule": booking_is_reschedulable(booking=booking),
+            "payments_on": payments_enabled(),
             "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
         },
     )
@@ -125,6 +132,9 @@ def _reschedule_days(request, booking: Booking):
 
 @changeable_booking_page("changed")
 def booking_reschedule_view(request, booking: Booking):
+    if not booking_is_reschedulable(booking=booking):
+        messages.error(request, reschedule_closed())
+        return redirect(booking)
     chosen_day, first_day = _reschedule_days(request, booking)
     availability = availability_for(
         booking.service,
@@ -177,6 +187,8 @@ def booking_cancel_view(request, booking: Booking):
             "booking": booking,
             "is_late": booking_cancellation_is_late(booking=booking),
             "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
+            "late_fee": dollars(late_fee_cents(booking)) if payments_enabled() else "",
+            "late_fee_percent": settings.LATE_CANCELLATION_FEE_PERCENT,
         },
     )
 

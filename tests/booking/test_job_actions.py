@@ -163,7 +163,7 @@ def test_no_show_only_after_the_grace_period(job, maya, time_machine, settings):
 
 
 def test_the_grace_period_follows_its_setting(job, maya, time_machine, settings):
-    settings.JOB_NO_SHOW_GRACE_MINUTES = 10
+    settings.NO_SHOW_GRACE_MINUTES = 10
     at_time(time_machine, 14, 10)
     job_mark_no_show(appointment=job, therapist=maya)
     assert Booking.objects.get().status == Booking.Status.NO_SHOW

@@ -1,0 +1,167 @@
+"""Reads for payments: what a booking has paid and owes, the payments staff must chase, the
+day's takings and the therapists' earnings."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Prefetch, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from booking.models import Appointment, Booking
+
+from .gateway import payments_enabled
+from .models import Payment, Refund, TherapistShare
+from .money import dollars, percent_of
+
+Purpose = Payment.Purpose
+
+
+def booking_amount_due_cents(*, booking: Booking) -> int:
+    return booking.payments.due().aggregate(total=Sum("amount_cents"))["total"] or 0
+
+
+def booking_payment(*, booking: Booking, purpose: str) -> Payment | None:
+    return booking.payments.filter(purpose=purpose).first()
+
+
+def payment_list_due():
+    return Payment.objects.due().select_related("booking").order_by("failed_at")
+
+
+@dataclass
+class TakingsDay:
+    day: date
+    charged: int = 0
+    fees: int = 0
+    tips: int = 0
+    refunded: int = 0
+
+    @property
+    def net(self) -> int:
+        return self.charged + self.fees + self.tips - self.refunded
+
+
+def takings_by_day(*, start: date, end: date) -> list[TakingsDay]:
+    """Money in and out per local day from ``start`` to ``end`` inclusive, newest first: two
+    queries whatever the range."""
+    days: dict[date, TakingsDay] = {}
+
+    def row(moment) -> TakingsDay:
+        day = timezone.localdate(moment)
+        return days.setdefault(day, TakingsDay(day=day))
+
+    paid = Payment.objects.succeeded().filter(
+        succeeded_at__date__gte=start, succeeded_at__date__lte=end
+    )
+    for payment in paid.only("purpose", "amount_cents", "succeeded_at"):
+        day = row(payment.succeeded_at)
+        if payment.purpose == Purpose.CHARGE:
+            day.charged += payment.amount_cents
+        elif payment.purpose == Purpose.TIP:
+            day.tips += payment.amount_cents
+        else:
+            day.fees += payment.amount_cents
+    refunds = Refund.objects.filter(created_at__date__gte=start, created_at__date__lte=end)
+    for refund in refunds.only("amount_cents", "created_at"):
+        row(refund.created_at).refunded += refund.amount_cents
+    return sorted(
+        (d for d in days.values() if start <= d.day <= end), key=lambda d: d.day, reverse=True
+    )
+
+
+@dataclass
+class EarningsLine:
+    appointment: Appointment
+    price_share: int = 0
+    tips: int = 0
+    fees: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.price_share + self.tips + self.fees
+
+
+def _split(amount: int, ways: int, index: int) -> int:
+    """One of ``ways`` equal shares of ``amount`` cents; the first shares take the odd cents."""
+    share, odd = divmod(amount, ways)
+    return share + (1 if index < odd else 0)
+
+
+def _therapists_on(booking: Booking) -> list[int]:
+    """Who held the booking at the end: its active appointments' therapists or, as cancelling
+    releases every row, the latest rows' (a reassignment adds a row after the one it
+    replaces)."""
+    rows = list(booking.appointments.all())
+    active = [a for a in rows if a.is_active]
+    held = active or rows[-booking.service.therapists_needed :]
+    return sorted({a.therapist_id for a in held})
+
+
+def therapist_earnings(*, therapist, start: date, end: date) -> list[EarningsLine]:
+    """Per appointment of ``therapist`` starting between ``start`` and ``end``: their share of
+    the price (net of refunds), all of their part of the tips, and their share of late and
+    no-show fees. A couple's side-by-side booking splits each amount between its therapists."""
+    share = TherapistShare.objects.filter(therapist=therapist).first()
+    price_percent = share.percent if share else settings.THERAPIST_SHARE_PERCENT
+    paid = Payment.objects.succeeded().prefetch_related("refunds")
+    booking_rows = Prefetch("booking__payments", queryset=paid)
+    mates = Prefetch("booking__appointments", queryset=Appointment.objects.order_by("id"))
+    appointments = (
+        Appointment.objects.filter(
+            therapist=therapist, starts_at__date__gte=start, starts_at__date__lte=end
+        )
+        .select_related("booking__service")
+        .prefetch_related(booking_rows, mates)
+        .order_by("starts_at")
+    )
+    lines, seen = [], set()
+    for appointment in appointments:
+        booking = appointment.booking
+        if booking.pk in seen:
+            continue
+        seen.add(booking.pk)
+        therapists = _therapists_on(booking)
+        if therapist.pk not in therapists:
+            continue
+        index, ways = therapists.index(therapist.pk), len(therapists)
+        line = EarningsLine(appointment=appointment)
+        totals = defaultdict(int)
+        for payment in booking.payments.all():
+            totals[payment.purpose] += payment.amount_cents - payment.refunded_cents
+        line.price_share = _split(percent_of(totals[Purpose.CHARGE], price_percent), ways, index)
+        line.tips = _split(totals[Purpose.TIP], ways, index)
+        fees = totals[Purpose.LATE_FEE] + totals[Purpose.NO_SHOW_FEE]
+        line.fees = _split(percent_of(fees, settings.THERAPIST_FEE_SHARE_PERCENT), ways, index)
+        if line.total or booking.status == Booking.Status.COMPLETED:
+            lines.append(line)
+    return lines
+
+
+def payment_email_context(*, booking: Booking) -> dict:
+    """What the receipt and the payment-due emails say about money, and their private links."""
+    charge = booking_payment(booking=booking, purpose=Purpose.CHARGE)
+    return {
+        "charged": charge.amount_cents if charge else 0,
+        "due": booking_amount_due_cents(booking=booking),
+        "tip_url": settings.SITE_URL + reverse("payments:tip", kwargs={"token": booking.token}),
+        "card_url": settings.SITE_URL + reverse("payments:card", kwargs={"token": booking.token}),
+        "tip_hours": settings.TIP_WINDOW_HOURS,
+        "business_phone": settings.BUSINESS_PHONE,
+    }
+
+
+def payment_terms() -> dict:
+    """What the booking terms say about money, when payments are on."""
+    return {
+        "payments_on": payments_enabled(),
+        "late_fee_percent": settings.LATE_CANCELLATION_FEE_PERCENT,
+        "no_show_fee_percent": settings.NO_SHOW_FEE_PERCENT,
+        "late_fee_example": dollars(percent_of(10000, settings.LATE_CANCELLATION_FEE_PERCENT)),
+        "no_show_fee_example": dollars(percent_of(10000, settings.NO_SHOW_FEE_PERCENT)),
+        "no_show_grace": settings.NO_SHOW_GRACE_MINUTES,
+        "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
+        "tip_hours": settings.TIP_WINDOW_HOURS,
+    }
