@@ -130,9 +130,7 @@ def _job_act(
         if repeat is not None:
             return repeat
         if action not in job_actions_allowed(appointment=appointment, events=events, now=now):
-            raise ValidationError(
-                REFUSALS[action].format(minutes=settings.NO_SHOW_GRACE_MINUTES)
-            )
+            raise ValidationError(REFUSALS[action].format(minutes=settings.NO_SHOW_GRACE_MINUTES))
         event = JobEvent(
             appointment=appointment,
             therapist=therapist,

@@ -528,6 +528,12 @@ def appointment_risk_reason(appointment: Appointment) -> str:
     return f"{therapist} can't take it"
 
 
+def appointment_decline_deadline(*, appointment: Appointment) -> datetime:
+    """Until when the therapist may decline the job: ``DECLINE_NOTICE_HOURS`` before its
+    booking starts."""
+    return appointment.booking.starts_at - timedelta(hours=settings.DECLINE_NOTICE_HOURS)
+
+
 def therapist_decline_count(*, therapist: Therapist) -> int:
     """How many jobs the therapist has declined."""
     return Appointment.objects.filter(therapist=therapist, declined_at__isnull=False).count()

@@ -33,6 +33,7 @@ from .formatting import local_time
 from .models import Appointment, Booking, Service
 from .notifications.messages import Change
 from .notifications.outbox import booking_change_notify, job_declined_notify
+from .selectors import appointment_decline_deadline
 from .validation import SERVICE_UNAVAILABLE, booking_validate, start_errors
 from .wording import reschedule_closed
 
@@ -402,8 +403,7 @@ def appointment_decline(*, appointment: Appointment, therapist: Therapist) -> Th
             raise ValidationError("This job isn't yours any more, so there's nothing to decline.")
         if current.declined_at is not None:
             raise ValidationError("You've declined this job already; we're finding cover.")
-        notice = timedelta(hours=settings.DECLINE_NOTICE_HOURS)
-        if booking.starts_at - now <= notice:
+        if now >= appointment_decline_deadline(appointment=current):
             raise ValidationError(
                 f"A job can be declined only more than {settings.DECLINE_NOTICE_HOURS} hours "
                 "before it starts. Please call us instead."

@@ -8,6 +8,7 @@ inside the window ``appointment_details_visible`` sets, as the job link's page d
 import secrets
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -20,6 +21,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from booking import job_actions
 from booking.formatting import local_time, local_when
 from booking.job_actions import Action, job_actions_allowed, job_stage
+from booking.selectors import appointment_decline_deadline
+from booking.services import appointment_decline
 from booking.views.jobs import job_page_context
 from therapists.models import WorkingHours
 
@@ -97,11 +100,15 @@ def _own_job(request, pk):
 @therapist_required
 def job(request, pk):
     now = timezone.now()
-    context = _job_card(_own_job(request, pk), now) | {
+    appointment = _own_job(request, pk)
+    context = _job_card(appointment, now) | {
         "actions_template": "pro/_job_actions.html",
         "late_form": RunningLateForm(),
         "request_key": secrets.token_urlsafe(16),
         "Action": Action,
+        "can_decline": appointment.declined_at is None
+        and now < appointment_decline_deadline(appointment=appointment),
+        "decline_notice_hours": settings.DECLINE_NOTICE_HOURS,
     }
     return render(request, "pro/job_detail.html", context)
 
@@ -133,6 +140,14 @@ def job_action(request, pk, action):
                 request,
                 f"We've told the client and the office you'll arrive at "
                 f"{local_time(event.expected_at)}.",
+            )
+        elif action == "decline":
+            if appointment_decline(appointment=appointment, therapist=request.therapist):
+                messages.success(request, "Declined. The job has gone to another therapist.")
+                return redirect("pro:jobs")
+            messages.success(
+                request,
+                "Declined. The office is finding cover; the job stays on your list until they do.",
             )
         elif action in ACTIONS:
             service, done = ACTIONS[action]

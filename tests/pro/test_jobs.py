@@ -139,7 +139,7 @@ def test_a_couples_job_shows_both_people(signed_in, tess, time_machine):
 
 def test_another_therapists_job_is_a_404(signed_in):
     job = make_job(TherapistFactory())
-    assert signed_in.get(f"/pro/jobs/{job.pk}/").status_code == 404
+    assert "Decline this job" not in page_of(signed_in.get(f"/pro/jobs/{job.pk}/"))
     assert signed_in.post(f"/pro/jobs/{job.pk}/on-my-way/").status_code == 404
 
 
@@ -225,3 +225,36 @@ def test_job_actions_need_the_csrf_token(tess, todays_job, time_machine):
 
     assert client.post(f"/pro/jobs/{todays_job.pk}/on-my-way/").status_code == 403
     assert not JobEvent.objects.exists()
+
+
+def test_a_therapist_declines_a_job_days_ahead_and_it_goes_to_another(signed_in, tess):
+    cover = TherapistFactory(first_name="Nia", email="nia@example.com", hours="all")
+    service = ServiceFactory(name="Deep tissue massage")
+    tess.modalities.add(service.modality)
+    cover.modalities.add(service.modality)
+    starts_at = at(TODAY + timedelta(days=3), 14)
+    job = make_job(
+        tess, service=service, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=90)
+    )
+    assert "Decline this job" in page_of(signed_in.get(f"/pro/jobs/{job.pk}/"))
+
+    response = signed_in.post(f"/pro/jobs/{job.pk}/decline/", follow=True)
+
+    assert "Declined. The job has gone to another therapist." in page_of(response)
+    assert job.booking.appointments.active().get().therapist == cover
+    assert Notification.objects.filter(
+        kind=Notification.Kind.THERAPIST_ASSIGNED, recipient="nia@example.com"
+    ).exists()
+    assert "Decline this job" not in page_of(signed_in.get(f"/pro/jobs/{job.pk}/"))
+
+
+def test_the_decline_button_is_gone_inside_the_notice_period(signed_in, tess):
+    starts_at = at(TODAY + timedelta(days=1), 8)
+    job = make_job(tess, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=90))
+    page = page_of(signed_in.get(f"/pro/jobs/{job.pk}/"))
+    assert "Decline this job" not in page
+
+    response = signed_in.post(f"/pro/jobs/{job.pk}/decline/", follow=True)
+
+    assert "can be declined only more than 24 hours before it starts" in page_of(response)
+    assert job.booking.appointments.active().get().therapist == tess
