@@ -108,7 +108,7 @@ def test_a_client_books_with_javascript_turned_off(new_page, viewport, swedish, 
     choose_length_and_zip(page, javascript=False)
 
     day = booking_day()
-    choose_day(page, day)
+    choose_day(page, day, javascript=False)
     when = choose_time(page, day)
     fill_details(page)
     review(page, when)
