@@ -266,8 +266,16 @@ AXE = Axe()
 AXE_OPTIONS = {"resultTypes": ["violations"], "rules": {"target-size": {"enabled": True}}}
 
 
+# Colours caught halfway through a hover or focus transition are no state a reader sees.
+TRANSITIONS_DONE = """() => Promise.all(document.getAnimations()
+    .filter((animation) => animation.effect.getComputedTiming().iterations !== Infinity)
+    .map((animation) => animation.finished.catch(() => null)))"""
+
+
 def axe_violations(page: Page) -> list[str]:
-    """axe's violations on the page as shown now, one readable line per element."""
+    """axe's violations on the page as shown once its transitions have run, one readable line
+    per element."""
+    page.evaluate(TRANSITIONS_DONE)
     results = AXE.run(page, options=AXE_OPTIONS).response
     return [
         f"{page.url} {violation['id']} ({violation['impact']}): {violation['help']} at "
