@@ -123,6 +123,17 @@ def front_desk_client(client, staff_in):
 
 
 @pytest.fixture
+def tuesday_morning(time_machine):
+    """The clock stopped at 9:00 am on Tuesday, December 1 2026 (TODAY) in Atlanta. Files opt in
+    with ``pytest.mark.usefixtures("tuesday_morning")``; a test moves the clock on with
+    ``time_machine.move_to``."""
+    from tests.booking.helpers import TODAY, at  # that module imports this one
+
+    time_machine.move_to(at(TODAY, 9), tick=False)
+    return time_machine
+
+
+@pytest.fixture
 def swedish():
     """Swedish massage: 60 minutes for $125.00 or 90 for $170.00. Nobody gives it until a test
     asks for a therapist too (``maya``)."""
@@ -141,3 +152,18 @@ def maya(swedish):
     return TherapistFactory(
         first_name="Maya", last_name="Okafor", modalities=[swedish.modality], hours="all"
     )
+
+
+@pytest.fixture
+def medical():
+    """Medical massage, which needs a doctor's referral: 60 minutes for $160.00, given from 9 am
+    to 9 pm every day by a therapist of its own."""
+    service = ServiceFactory(
+        name="Medical massage",
+        slug="medical",
+        modality=ModalityFactory(name="Medical", slug="medical"),
+        prices={60: "160.00"},
+        requires_referral=True,
+    )
+    TherapistFactory(modalities=[service.modality], hours="all")
+    return service

@@ -5,7 +5,7 @@ from django.db import connection
 
 from booking.tasks import notification_send
 from spatheory.celery import app
-from tests.booking.helpers import TODAY, TOMORROW, at, make_booking
+from tests.booking.helpers import TOMORROW, at, make_booking
 from tests.booking.twilio_fake import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -13,37 +13,12 @@ from tests.booking.twilio_fake import (
     MESSAGES_PATH,
     FakeTwilio,
 )
-from tests.factories import ModalityFactory, ServiceFactory, TherapistFactory
 
 
 def _close_worker_connection(**kwargs):
     # The worker thread has its own database connection; closing it after each task leaves
     # nothing open when the test database is flushed or dropped.
     connection.close()
-
-
-@pytest.fixture
-def tuesday_morning(time_machine):
-    """The clock stopped at 9:00 am on Tuesday, December 1 2026 (TODAY) in Atlanta. Files opt in
-    with ``pytest.mark.usefixtures("tuesday_morning")``; a test moves the clock on with
-    ``time_machine.move_to``."""
-    time_machine.move_to(at(TODAY, 9), tick=False)
-    return time_machine
-
-
-@pytest.fixture
-def medical():
-    """Medical massage, which needs a doctor's referral: 60 minutes for $160.00, given from 9 am
-    to 9 pm every day by a therapist of its own."""
-    service = ServiceFactory(
-        name="Medical massage",
-        slug="medical",
-        modality=ModalityFactory(name="Medical", slug="medical"),
-        prices={60: "160.00"},
-        requires_referral=True,
-    )
-    TherapistFactory(modalities=[service.modality], hours="all")
-    return service
 
 
 @pytest.fixture

@@ -9,23 +9,17 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.factories import ServiceFactory, TherapistFactory
+from tests.e2e.helpers import arrived, day_button, times_heading
+from tests.factories import ServiceFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def couples(swedish):
-    service = ServiceFactory(
-        name="Couples massage, side by side",
-        slug="couples",
-        kind="couples_side_by_side",
-        prices={60: "250.00", 90: "340.00"},
-    )
-    ServiceFactory(slug="swedish", prices={60: "125.00", 90: "170.00", 120: "215.00"})
-    for name in ("Jo", "Sam"):
-        TherapistFactory(first_name=name, modalities=[service.modality], hours="all")
-    return service
+def couples(swedish, side_by_side):
+    """Swedish in three lengths, and couples side by side in two."""
+    ServiceFactory(slug="swedish", prices={120: "215.00"})
+    return side_by_side
 
 
 def test_choosing_couples_swaps_in_its_lengths_and_prices(page, couples):
@@ -55,17 +49,16 @@ def choose_service_and_zip(page) -> None:
     page.get_by_role("radio", name=re.compile("^60 minutes")).check()
     page.get_by_label("Your zip code").fill("30309")
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Choose a time", level=1)).to_be_visible()
+    arrived(page, "Step 2 of 4")
 
 
 def test_choosing_a_day_moves_focus_to_its_times(page, swedish, maya):
     choose_service_and_zip(page)
     day = timezone.localdate() + timedelta(days=2)
 
-    page.get_by_role("button", name=re.compile(rf"^{day:%a} {day:%b} {day.day} ")).click()
+    day_button(page, day).click()
 
-    heading = page.get_by_role("heading", name=f"Times on {day:%A, %B} {day.day}")
-    expect(heading).to_be_focused()
+    expect(times_heading(page, day)).to_be_focused()
 
 
 def test_next_week_reaches_the_last_bookable_day_with_and_without_javascript(
@@ -80,9 +73,6 @@ def test_next_week_reaches_the_last_bookable_day_with_and_without_javascript(
             next_week.click()
             if javascript:
                 expect(page.get_by_role("heading", name=re.compile("^Times on"))).to_be_focused()
-        last_day = page.get_by_role("button", name=re.compile(rf"^{last:%a} {last:%b} {last.day} "))
-        expect(last_day).to_be_visible()
-        last_day.click()
-        expect(
-            page.get_by_role("heading", name=f"Times on {last:%A, %B} {last.day}")
-        ).to_be_visible()
+        expect(day_button(page, last)).to_be_visible()
+        day_button(page, last).click()
+        expect(times_heading(page, last)).to_be_visible()

@@ -4,114 +4,21 @@ browser: what a keyboard user sees, what a thumb can hit, what works with script
 import re
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, expect
 
-from tests.e2e.test_booking import (
+from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.helpers import (
+    assert_readable_clay_button,
     booking_day,
     choose_day,
     choose_length_and_zip,
     choose_time,
-    start_from_the_service_page,
+    start_booking,
+    tab_to,
 )
 from tests.factories import ArticleFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-MAX_TABS = 80
-
-# What the browser reports for a focused element once its transitions have run: the ring
-# (outline and box-shadow), the element's own background and text colour, and the first opaque
-# background behind it.
-FOCUS_STYLE = """async (element) => {
-    const ring = element.matches('.btn-check') ? element.nextElementSibling : element;
-    await Promise.all(ring.getAnimations().map((animation) => animation.finished));
-    const style = getComputedStyle(ring);
-    const opaque = (colour) => !/rgba\\(.*, 0\\)$/.test(colour) && colour !== 'transparent';
-    let around = ring.parentElement;
-    while (around && !opaque(getComputedStyle(around).backgroundColor)) {
-        around = around.parentElement;
-    }
-    return {
-        outlineStyle: style.outlineStyle,
-        outlineWidth: parseFloat(style.outlineWidth),
-        outlineColor: style.outlineColor,
-        boxShadow: style.boxShadow,
-        background: style.backgroundColor,
-        color: style.color,
-        surrounding: around ? getComputedStyle(around).backgroundColor : 'rgb(255, 255, 255)',
-    };
-}"""
-
-
-def rgba(colour: str) -> tuple[float, float, float, float]:
-    parts = [float(part) for part in re.findall(r"[\d.]+", colour)]
-    return (*parts[:3], parts[3] if len(parts) > 3 else 1.0)
-
-
-def over(colour: str, background: str) -> tuple[float, float, float]:
-    """The colour seen when ``colour`` (maybe translucent) is painted on an opaque background."""
-    *top, alpha = rgba(colour)
-    bottom = rgba(background)[:3]
-    return tuple(alpha * t + (1 - alpha) * b for t, b in zip(top, bottom, strict=True))
-
-
-def luminance(rgb: tuple[float, float, float]) -> float:
-    def linear(channel: float) -> float:
-        value = channel / 255
-        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
-
-    red, green, blue = (linear(channel) for channel in rgb)
-    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
-
-
-def contrast(first: tuple, second: tuple) -> float:
-    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
-
-
-def ring_colours(style: dict) -> list[str]:
-    """The colours of the parts of the focus ring at least 2 px wide."""
-    colours = []
-    if style["outlineStyle"] != "none" and style["outlineWidth"] >= 2:
-        colours.append(style["outlineColor"])
-    for shadow in re.findall(r"rgba?\([^)]*\)[^,]*", style["boxShadow"]):
-        colour, *lengths = re.split(r"(?<=\))\s+", shadow, maxsplit=1)
-        sizes = [float(size) for size in re.findall(r"-?[\d.]+(?=px)", " ".join(lengths))]
-        if len(sizes) == 4 and sizes[3] >= 2:
-            colours.append(colour)
-    return colours
-
-
-def tab_to(page: Page, target: Locator) -> dict:
-    handle = target.element_handle()
-    for _ in range(MAX_TABS):
-        page.keyboard.press("Tab")
-        if page.evaluate("(target) => document.activeElement === target", handle):
-            return handle.evaluate(FOCUS_STYLE)
-    raise AssertionError(f"Tab never reached {target}")
-
-
-def assert_visible_ring(page: Page, target: Locator) -> dict:
-    style = tab_to(page, target)
-    colours = ring_colours(style)
-    assert colours, style
-    surrounding = rgba(style["surrounding"])[:3]
-    best = max(contrast(over(colour, style["surrounding"]), surrounding) for colour in colours)
-    assert best >= 3, (style, best)
-    if rgba(style["background"])[3] == 1:
-        element = rgba(style["background"])[:3]
-        next_to_element = max(
-            contrast(over(colour, style["background"]), element) for colour in colours
-        )
-        assert next_to_element >= 3, (style, next_to_element)
-    return style
-
-
-def assert_readable_clay_button(style: dict) -> None:
-    text = contrast(rgba(style["color"])[:3], rgba(style["background"])[:3])
-    assert text >= 4.5, (style, text)
 
 
 def test_focus_rings_stand_out_in_the_header_footer_and_on_clay_buttons(new_page, swedish):
@@ -119,22 +26,20 @@ def test_focus_rings_stand_out_in_the_header_footer_and_on_clay_buttons(new_page
     page.goto("/")
     header = page.get_by_role("navigation", name="Main")
 
-    assert_visible_ring(page, header.get_by_role("link", name="Journal"))
-    assert_readable_clay_button(assert_visible_ring(page, header.get_by_role("link", name="Book")))
-    assert_visible_ring(page, page.locator(".site-footer").get_by_role("link").first)
+    tab_to(page, header.get_by_role("link", name="Journal"))
+    assert_readable_clay_button(tab_to(page, header.get_by_role("link", name="Book")))
+    tab_to(page, page.locator(".site-footer").get_by_role("link").first)
 
 
 def test_focus_rings_stand_out_on_the_booking_steps(page, swedish, maya):
-    start_from_the_service_page(page)
-    assert_readable_clay_button(
-        assert_visible_ring(page, page.get_by_role("button", name="Continue"))
-    )
-    assert_visible_ring(page, page.get_by_label("Your zip code"))
+    start_booking(page, "swedish", "Swedish massage")
+    assert_readable_clay_button(tab_to(page, page.get_by_role("button", name="Continue")))
+    tab_to(page, page.get_by_label("Your zip code"))
     choose_length_and_zip(page, javascript=True)
     day = booking_day()
     choose_day(page, day)
 
-    assert_visible_ring(page, page.get_by_role("radio").first)
+    tab_to(page, page.get_by_role("radio").first)
 
 
 def test_the_phone_menu_reaches_the_journal_with_javascript_off(new_page, swedish):
@@ -164,7 +69,7 @@ def test_tap_targets_are_44_px_tall_on_a_phone(new_page, swedish, maya):
     assert_tall_enough(page.get_by_role("link", name="Spa Theory", exact=True))
     assert_tall_enough(page.locator(".site-footer a"))
 
-    start_from_the_service_page(page)
+    start_booking(page, "swedish", "Swedish massage")
     assert_tall_enough(page.locator("main .form-check-label"))
     assert_tall_enough(page.get_by_label("Your zip code"))
     choose_length_and_zip(page, javascript=True)

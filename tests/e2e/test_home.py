@@ -1,35 +1,27 @@
-"""The home page on a phone (375 x 812), with the demo services and articles."""
+"""The home page on a phone (390 x 844), with the demo services and articles."""
 
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from blog import demo as blog_demo
-from booking import demo as booking_demo
 from booking.models import Service
-from therapists import demo as therapists_demo
+from tests.e2e.conftest import PHONE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo_site():
-    therapists_demo.seed()
-    booking_demo.seed()
-    blog_demo.seed()
 
 
 def test_home_page_fits_a_phone_and_keeps_booking_in_reach(page, demo_site):
     page.goto("/")
 
     expect(page.get_by_role("heading", level=1)).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     sticky = page.get_by_role("link", name="Book a massage").last
     expect(sticky).to_be_in_viewport()
     box = sticky.bounding_box()
-    assert box["y"] + box["height"] <= 812 and box["y"] > 812 - 120, box
+    bottom = PHONE["height"]
+    assert box["y"] + box["height"] <= bottom and box["y"] > bottom - 120, box
     assert box["height"] >= 44, box
     page.mouse.wheel(0, 2000)
     # A promise rather than wait_for_function, whose string predicate the page's

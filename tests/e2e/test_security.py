@@ -5,17 +5,19 @@ import re
 from datetime import datetime, time, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from blog import demo as blog_demo
 from blog.models import Article
-from booking import demo as booking_demo
 from tests.conftest import ATLANTA
-from tests.e2e.test_booking import booking_day, choose_day, choose_length_and_zip
+from tests.e2e.helpers import (
+    book_this_service,
+    booking_day,
+    choose_day,
+    choose_length_and_zip,
+    staff_sign_in,
+)
 from tests.factories import AppointmentFactory, ArticleFactory, BookingFactory
-from therapists import demo as therapists_demo
 from therapists.models import Therapist
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -29,7 +31,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   );
 });
 """
-STAFF_PASSWORD = "a-long-staff-password-for-the-browser"
 
 
 @pytest.fixture
@@ -53,27 +54,15 @@ def watched_page(page: Page):
 
 
 @pytest.fixture
-def staff_page(watched_page):
+def staff_page(watched_page, demo_site):
     """The watched tab, signed in to admin through its login page, with the demo therapists."""
     page, complaints = watched_page
-    therapists_demo.seed()
-    booking_demo.seed()
-    blog_demo.seed()
-    get_user_model().objects.create_superuser("staffer", password=STAFF_PASSWORD)
-    page.goto("/admin/")
-    expect(page).to_have_url(re.compile(r"/admin/login/"))
-    page.get_by_label("Username").fill("staffer")
-    page.get_by_label("Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Run the day")).to_be_visible()
+    staff_sign_in(page)
     return page, complaints
 
 
-def test_the_home_page_loads_under_the_policy(watched_page):
+def test_the_home_page_loads_under_the_policy(watched_page, demo_site):
     page, complaints = watched_page
-    therapists_demo.seed()
-    booking_demo.seed()
-    blog_demo.seed()
 
     response = page.goto("/")
 
@@ -90,7 +79,7 @@ def test_the_home_page_loads_under_the_policy(watched_page):
 def test_the_booking_steps_update_through_htmx_under_the_policy(watched_page, swedish, maya):
     page, complaints = watched_page
     page.goto("/services/swedish/")
-    page.get_by_role("main").get_by_role("link", name="Book swedish massage").click()
+    book_this_service(page, "Swedish massage")
 
     with page.expect_request(re.compile(r"/book/zip-check/$")) as zip_check:
         choose_length_and_zip(page, javascript=True)
