@@ -148,6 +148,7 @@ def test_complete_needs_a_start_and_completes_the_booking(job, maya, time_machin
 
 
 def test_no_show_only_after_the_grace_period(job, maya, time_machine, settings):
+    settings.NO_SHOW_GRACE_MINUTES = 30
     time_machine.move_to(at(TODAY, 14, 29) + timedelta(seconds=59), tick=False)
     with pytest.raises(ValidationError, match="from 30 minutes after the booked time"):
         job_mark_no_show(appointment=job, therapist=maya)

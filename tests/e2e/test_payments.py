@@ -13,13 +13,13 @@ from playwright.sync_api import Page, expect
 
 from booking.models import Booking
 from booking.services import booking_complete
-from tests.e2e.test_booking import (
+from tests.e2e.helpers import (
     booking_day,
     choose_day,
     choose_length_and_zip,
     choose_time,
     fill_details,
-    start_from_the_service_page,
+    start_booking,
 )
 from tests.stripe_fake import (
     CARD_3DS,
@@ -36,7 +36,7 @@ __all__ = ["localstripe_url", "payments_on"]
 
 
 def to_review(page: Page) -> None:
-    start_from_the_service_page(page)
+    start_booking(page, "swedish", "Swedish massage")
     choose_length_and_zip(page, javascript=True)
     day = booking_day()
     choose_day(page, day)
@@ -118,10 +118,10 @@ def test_without_javascript_the_card_step_gives_the_phone_number_and_books_nothi
     new_page, swedish, maya, payments_on, settings
 ):
     page = new_page(javascript=False)
-    start_from_the_service_page(page)
+    start_booking(page, "swedish", "Swedish massage")
     choose_length_and_zip(page, javascript=False)
     day = booking_day()
-    choose_day(page, day)
+    choose_day(page, day, javascript=False)
     choose_time(page, day)
     fill_details(page)
     needs_js = page.get_by_text("Entering a card needs JavaScript")

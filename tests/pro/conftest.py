@@ -3,7 +3,7 @@ import re
 import pytest
 from django.core import mail
 
-from tests.booking.conftest import booking, medical, tuesday_morning  # noqa: F401
+from tests.booking.conftest import booking  # noqa: F401
 from tests.factories import TherapistFactory
 
 CODE = re.compile(r"\b(\d{6})\b")
