@@ -26,9 +26,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+# bench/ holds http.py, which would hide the standard library's http from urllib: the
+# repository root goes first instead.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import urllib.request  # noqa: E402
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = BASE_DIR / "bench" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
