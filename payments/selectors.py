@@ -3,7 +3,7 @@ day's takings and the therapists' earnings."""
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import Prefetch, Sum
@@ -165,3 +165,38 @@ def payment_terms() -> dict:
         "late_hours": settings.BOOKING_LATE_CANCELLATION_HOURS,
         "tip_hours": settings.TIP_WINDOW_HOURS,
     }
+
+
+@dataclass
+class EarningsWeek:
+    """One week (Monday to Sunday, Atlanta time) of a therapist's earnings, newest first."""
+
+    monday: date
+    lines: list[EarningsLine]
+
+    @property
+    def price_share(self) -> int:
+        return sum(line.price_share for line in self.lines)
+
+    @property
+    def tips(self) -> int:
+        return sum(line.tips for line in self.lines)
+
+    @property
+    def fees(self) -> int:
+        return sum(line.fees for line in self.lines)
+
+    @property
+    def total(self) -> int:
+        return sum(line.total for line in self.lines)
+
+
+def therapist_earnings_by_week(*, therapist, weeks: int, today: date) -> list[EarningsWeek]:
+    """The therapist's earnings of the last ``weeks`` weeks, this one included, by week."""
+    this_monday = today - timedelta(days=today.weekday())
+    start = this_monday - timedelta(weeks=weeks - 1)
+    by_week: dict[date, list[EarningsLine]] = defaultdict(list)
+    for line in therapist_earnings(therapist=therapist, start=start, end=today):
+        day = timezone.localdate(line.appointment.starts_at)
+        by_week[day - timedelta(days=day.weekday())].append(line)
+    return [EarningsWeek(monday, by_week[monday]) for monday in sorted(by_week, reverse=True)]

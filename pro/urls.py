@@ -14,4 +14,5 @@ urlpatterns = [
     ),
     path("hours/", views.hours, name="hours"),
     path("time-off/", views.time_off, name="time_off"),
+    path("earnings/", views.earnings, name="earnings"),
 ]

@@ -6,6 +6,7 @@ inside the window ``appointment_details_visible`` sets, as the job link's page d
 """
 
 import secrets
+from collections import Counter
 from functools import wraps
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from booking import job_actions
 from booking.formatting import local_time, local_when
@@ -24,6 +25,8 @@ from booking.job_actions import Action, job_actions_allowed, job_stage
 from booking.selectors import appointment_decline_deadline
 from booking.services import appointment_decline
 from booking.views.jobs import job_page_context
+from payments.gateway import payments_enabled
+from payments.selectors import therapist_earnings_by_week
 from therapists.models import WorkingHours
 
 from .forms import DayHoursFormSet, RunningLateForm, TimeOffForm
@@ -160,6 +163,15 @@ def job_action(request, pk, action):
     return redirect("pro:job", pk=appointment.pk)
 
 
+def _days_with_more_stretches(therapist) -> list[str]:
+    """Weekdays on which the office set more stretches than the form's two: saving the form
+    would drop the rest."""
+    counts = Counter(
+        WorkingHours.objects.filter(therapist=therapist).values_list("weekday", flat=True)
+    )
+    return [WorkingHours.Weekday(day).label for day, count in sorted(counts.items()) if count > 2]
+
+
 def _hours_initial(therapist) -> list[dict]:
     """Each weekday's first two windows, as the form shows them."""
     by_day = {day: [] for day in WorkingHours.Weekday.values}
@@ -186,7 +198,14 @@ def hours(request):
     therapist = request.therapist
     formset = DayHoursFormSet(request.POST or None, initial=_hours_initial(therapist))
     refusal = []
-    if request.method == "POST" and formset.is_valid():
+    beyond_the_form = _days_with_more_stretches(therapist)
+    if beyond_the_form:
+        refusal = [
+            "The office set more than two stretches on these days, more than this page can "
+            "show. To keep them, ask the office to change your hours:",
+            *beyond_the_form,
+        ]
+    elif request.method == "POST" and formset.is_valid():
         windows = [w for day, form in enumerate(formset) for w in form.windows(day)]
         try:
             working_hours_replace(therapist=therapist, windows=windows)
@@ -227,3 +246,17 @@ def time_off(request):
     return render(
         request, "pro/time_off.html", {"form": form, "periods": periods, "refusal": refusal}
     )
+
+
+EARNINGS_WEEKS = 12
+
+
+@require_GET
+@therapist_required
+def earnings(request):
+    """What the therapist earned by week and by job: their share of the price, tips and fees."""
+    weeks = therapist_earnings_by_week(
+        therapist=request.therapist, weeks=EARNINGS_WEEKS, today=timezone.localdate()
+    )
+    context = {"weeks": weeks, "weeks_shown": EARNINGS_WEEKS, "payments_on": payments_enabled()}
+    return render(request, "pro/earnings.html", context)

@@ -1,6 +1,7 @@
 """A therapist's working day in the portal, on a phone: sign in with the emailed code, see
 today's jobs, tell a client they're on the way, start and complete a job, try hours that would
-strand a booking, and take a day off that then disappears from the public availability.
+strand a booking, take a day off that then disappears from the public availability, and
+decline a later job, which moves to a colleague who is free.
 
 The jobs are placed around the real clock (the browser's cookies follow it), half an hour ago
 and two hours ahead, so the run holds on any day."""
@@ -20,9 +21,13 @@ from tests.pro.conftest import CODE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+EMAIL = Notification.Channel.EMAIL
+SMS = Notification.Channel.SMS
 
-def a_job(therapist, service, starts_at, client_name):
+
+def a_job(therapist, service, starts_at, client_name, **fields):
     booking = BookingFactory(
+        **fields,
         service=service,
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=60),
@@ -49,7 +54,7 @@ def test_a_therapists_day_in_the_portal(page, swedish):
         first_name="Tess", email="tess@example.com", modalities=[swedish.modality], hours="all"
     )
     underway = a_job(tess, swedish, now - timedelta(minutes=30), "Bea Client")
-    next_up = a_job(tess, swedish, now + timedelta(hours=2), "Cy Client")
+    next_up = a_job(tess, swedish, now + timedelta(hours=2), "Cy Client", text_consent_at=now)
     later_day = timezone.localdate() + timedelta(days=2)
     later = make_booking(swedish, at(later_day, 10))
     mail.outbox.clear()
@@ -78,6 +83,8 @@ def test_a_therapists_day_in_the_portal(page, swedish):
     expect(page.get_by_text("We've told the client you're on the way.")).to_be_visible()
     [on_the_way] = [m for m in mail.outbox if m.to == ["cy@example.com"]]
     assert on_the_way.subject.startswith("Tess is on the way, arriving ")
+    text = Notification.objects.get(kind=Notification.Kind.CLIENT_ON_MY_WAY, channel=SMS)
+    assert text.recipient == next_up.booking.client_phone
     expect(page.get_by_role("button", name="On my way")).to_have_count(0)
 
     page.get_by_role("link", name="All my jobs").click()
@@ -111,7 +118,21 @@ def test_a_therapists_day_in_the_portal(page, swedish):
     expect(page.get_by_text("Time off added.")).to_be_visible()
     after = availability(page, swedish, day_off)
     assert after["served"] and after["slots"] == []
-    assert Notification.objects.filter(kind=Notification.Kind.CLIENT_ON_MY_WAY).count() == 1
+    on_my_way = Notification.objects.filter(kind=Notification.Kind.CLIENT_ON_MY_WAY)
+    assert on_my_way.filter(channel=EMAIL).count() == on_my_way.filter(channel=SMS).count() == 1
+
+    # A colleague is free on the later day: declining hands that job to her.
+    nia = TherapistFactory(
+        first_name="Nia", email="nia@example.com", modalities=[swedish.modality], hours="all"
+    )
+    page.get_by_role("link", name="My jobs").click()
+    page.get_by_role("link", name=job_link(later.appointments.get())).click()
+    page.get_by_role("button", name="Decline this job").click()
+    expect(page.get_by_text("Declined. The job has gone to another therapist.")).to_be_visible()
+    assert later.appointments.get(is_active=True).therapist == nia
+    assert Notification.objects.filter(
+        kind=Notification.Kind.THERAPIST_ASSIGNED, recipient="nia@example.com", channel=EMAIL
+    ).exists()
 
 
 def job_link(appointment) -> str:

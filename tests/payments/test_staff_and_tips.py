@@ -10,9 +10,11 @@ from django.urls import reverse
 
 from booking.services import booking_cancel, booking_complete
 from payments.models import Payment, TherapistShare
+from payments.money import dollars, percent_of
 from payments.selectors import therapist_earnings
 from tests.booking.helpers import TOMORROW, at, make_booking, page_of
 from tests.factories import ServiceFactory, TherapistFactory
+from tests.pro.conftest import sign_in
 from tests.stripe_fake import CARD_DECLINED_LATER, give_card, stripe_charges
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
@@ -204,3 +206,26 @@ def test_the_payment_pages_run_the_same_queries_for_one_payment_or_many(
         response = admin_client.get(url)
 
     assert response.status_code == 200
+
+
+def test_the_therapist_sees_the_weeks_earnings_in_the_portal(
+    completed, client, payments_on, settings
+):
+    therapist = completed.appointments.get().therapist
+    client.post(_tip_url(completed), {"percent": "20"})
+    sign_in(client, therapist.email)
+
+    page = page_of(client.get("/pro/earnings/"))
+
+    earned = percent_of(12500, settings.THERAPIST_SHARE_PERCENT) + 2500
+    assert f"Week of Mon, Nov 30: {dollars(earned)}" in page
+    assert "Wed, Dec 2 · Swedish massage" in page and "(tip $25.00)" in page
+
+
+def test_with_payments_off_the_earnings_page_says_the_client_pays_the_therapist(client):
+    therapist = TherapistFactory(email="tess@example.com")
+    sign_in(client, therapist.email)
+
+    page = page_of(client.get("/pro/earnings/"))
+
+    assert "Clients pay you after the massage" in page

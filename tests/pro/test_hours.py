@@ -177,3 +177,19 @@ def test_an_appointment_already_outside_the_hours_doesnt_block_other_changes(tes
     WorkingHours.objects.filter(therapist=tess, weekday=2).update(starts_at=time(15))
     working_hours_replace(therapist=tess, windows=[Window(0, time(9), time(17))])
     assert hours_of(tess) == [(0, time(9), time(17))]
+
+
+def test_a_day_with_more_stretches_than_the_form_shows_is_never_cut_short(signed_in, tess):
+    WorkingHours.objects.filter(therapist=tess, weekday=0).delete()
+    for start, end in ((8, 10), (12, 14), (16, 18)):
+        WorkingHours.objects.create(
+            therapist=tess, weekday=0, starts_at=time(start), ends_at=time(end)
+        )
+    before = hours_of(tess)
+
+    assert "ask the office to change your hours" in page_of(signed_in.get("/pro/hours/"))
+    response = signed_in.post("/pro/hours/", week(mon=("09:00", "17:00")))
+
+    page = page_of(response)
+    assert "Not saved" in page and "<li>Monday</li>" in page
+    assert hours_of(tess) == before
