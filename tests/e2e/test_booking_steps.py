@@ -35,6 +35,22 @@ def test_choosing_couples_swaps_in_its_lengths_and_prices(page, couples):
     expect(lengths.get_by_text("$125.00")).to_have_count(0)
 
 
+def test_a_length_picked_while_the_lengths_load_stays_picked(page, couples):
+    held = []
+    page.route("**/book/lengths/**", lambda route: held.append(route))
+    page.goto("/book/?service=swedish")
+    lengths = page.get_by_role("group", name="How long?")
+
+    with page.expect_request("**/book/lengths/**"):
+        page.get_by_role("radio", name="Couples massage, side by side").check()
+    page.wait_for_function("() => true")  # a round trip, so the held request reaches `held`
+    lengths.get_by_role("radio", name=re.compile("^90 minutes")).check()
+    assert held, "choosing the massage asks for its lengths"
+    held[0].continue_()
+
+    expect(lengths.get_by_role("radio", name=re.compile(r"\$340\.00"))).to_be_checked()
+
+
 def test_without_javascript_each_massage_lists_its_prices(new_page, couples):
     page = new_page(javascript=False)
     page.goto("/book/?service=swedish")

@@ -11,3 +11,28 @@ document.addEventListener("htmx:afterSettle", function (event) {
     heading.focus();
   }
 });
+
+// Choosing a massage reloads its lengths. A length picked while that request was on its way
+// stays picked when the new lengths arrive, if the massage offers it.
+var pickedBeforeSwap = null;
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var target = event.detail && event.detail.target;
+  if (target && target.id === "id_minutes_group") {
+    var picked = target.querySelector("input[name='minutes']:checked");
+    pickedBeforeSwap = picked ? picked.value : null;
+  }
+});
+document.addEventListener("htmx:afterSwap", function (event) {
+  var target = event.detail && event.detail.target;
+  if (!pickedBeforeSwap || !target || target.id !== "id_minutes_group") {
+    return;
+  }
+  var group = document.getElementById("id_minutes_group");
+  var option = group && group.querySelector(
+    "input[name='minutes'][value='" + CSS.escape(pickedBeforeSwap) + "']"
+  );
+  if (option) {
+    option.checked = true;
+  }
+  pickedBeforeSwap = null;
+});
