@@ -34,6 +34,7 @@ urlpatterns = [
     path("booking/<token:token>/calendar.ics", manage.booking_calendar, name="calendar"),
     path("booking/<token:token>/reschedule/", manage.booking_reschedule_view, name="reschedule"),
     path("booking/<token:token>/cancel/", manage.booking_cancel_view, name="cancel"),
+    path("booking/<token:token>/again/", flow.book_again, name="book_again"),
     path("jobs/<token:token>/", jobs.job, name="job"),
     path("pro/calendar/<token:token>.ics", jobs.therapist_calendar, name="therapist_calendar"),
     path("texts/inbound/", texts.text_inbound, name="text_inbound"),

@@ -200,6 +200,7 @@ INSTALLED_APPS = [
     "blog",
     "staff",
     "payments",
+    "clients",
 ]
 
 MIDDLEWARE = [

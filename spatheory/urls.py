@@ -30,6 +30,7 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("pro/", include("pro.account_urls")),
     path("pro/", include("pro.urls")),
+    path("account/", include("clients.urls")),
     path("api/", booking_api.urls),
     re_path(r"^api/", unknown_api_path),
     path("", include("booking.urls")),

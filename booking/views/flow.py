@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -316,3 +317,9 @@ def _details_data(draft: BookingDraft) -> dict:
         if data.get(checkbox):
             data[checkbox] = "on"
     return data
+
+
+@require_POST
+def book_again(request, token):
+    """Step 1 filled in from an earlier booking (its private link's token)."""
+    raise Http404

@@ -1,0 +1,5 @@
+from django.http import Http404
+
+
+def my_bookings(request):
+    raise Http404
