@@ -67,7 +67,10 @@ def _anonymised_email(id_field: str, prefix: str = "anonymised-"):
     )
 
 
-def _batch_anonymise(*, ids: list[int], now: datetime) -> AnonymisedCount:
+def booking_anonymise(*, ids: list[int], now: datetime) -> AnonymisedCount:
+    """Remove the client's details from the bookings ``ids`` (and from the messages about
+    them), in one transaction; a booking already anonymised is left as it is. The one way
+    details go: the retention run below, and a client deleting their account."""
     with transaction.atomic():
         bookings = Booking.objects.filter(pk__in=ids, anonymised_at__isnull=True).update(
             client_name=ANONYMISED,
@@ -117,7 +120,7 @@ def booking_anonymise_ended(
     due = booking_list_to_anonymise(ended_before=cutoff).order_by("pk")
     bookings = messages = 0
     while ids := list(due.values_list("pk", flat=True)[:batch_size]):
-        done = _batch_anonymise(ids=ids, now=now)
+        done = booking_anonymise(ids=ids, now=now)
         bookings, messages = bookings + done.bookings, messages + done.messages
     messages += _links_emails_anonymise(before=cutoff)
     return AnonymisedCount(bookings=bookings, messages=messages)
