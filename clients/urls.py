@@ -6,4 +6,9 @@ app_name = "clients"
 
 urlpatterns = [
     path("", views.my_bookings, name="bookings"),
+    path("sign-in/", views.ClientSignInView.as_view(), name="sign_in"),
+    path("sign-in/code/", views.ClientSignInCodeView.as_view(), name="sign_in_code"),
+    path("sign-out/", views.ClientSignOutView.as_view(), name="sign_out"),
+    path("data/", views.my_data, name="data"),
+    path("delete/", views.delete_account, name="delete"),
 ]

@@ -425,7 +425,9 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Therapists sign in to /pro/ with a code sent to their email (django-allauth's login by code),
 # never a password: pro.adapter closes signup, finds the account through the therapist's record
 # only (never a staff account) and answers the same whether the address is known or not.
-ACCOUNT_ADAPTER = "pro.adapter.TherapistAccountAdapter"
+# Clients sign in the same way at /account/ (clients.adapter, which extends it): their account
+# is found by its normalised email only, and is never a staff or therapist user.
+ACCOUNT_ADAPTER = "clients.adapter.AccountAdapter"
 ACCOUNT_FORMS = {
     "request_login_code": "pro.forms.SignInCodeRequestForm",
     "confirm_login_code": "pro.forms.SignInCodeForm",
@@ -443,6 +445,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_RATE_LIMITS = {
     # Codes asked for, per client IP and per address; wrong codes per IP and per address.
     "request_login_code": env.str("THERAPIST_SIGN_IN_RATE_LIMIT", default="10/m/ip,3/10m/key"),
+    # The same for clients asking at /account/sign-in/ (clients.forms.REQUEST_CODE_ACTION).
+    "client_request_login_code": env.str("CLIENT_SIGN_IN_RATE_LIMIT", default="10/m/ip,3/10m/key"),
     "login_failed": "10/m/ip,5/5m/key",
 }
 
