@@ -174,3 +174,14 @@ def test_a_bad_address_is_refused_next_to_the_field(client):
     text = page.content.decode()
     assert "Error:" in text and "Enter an email address, like name@example.com." in text
     assert not ClientAccount.objects.exists()
+
+
+def test_a_clients_code_never_signs_in_at_the_therapists_page(client):
+    ask_for_code(client, "ada@example.com")
+    code = code_from_outbox("ada@example.com")
+
+    response = client.post("/pro/sign-in/code/", {"code": code}, follow=True)
+
+    assert "_auth_user_id" not in client.session
+    assert "This account can't sign in here." in page_of(response)
+    assert ClientAccount.objects.get().verified_at is None
