@@ -27,7 +27,7 @@ def test_focus_rings_stand_out_in_the_header_footer_and_on_clay_buttons(new_page
     header = page.get_by_role("navigation", name="Main")
 
     tab_to(page, header.get_by_role("link", name="Journal"))
-    assert_readable_clay_button(tab_to(page, header.get_by_role("link", name="Book")))
+    assert_readable_clay_button(tab_to(page, header.get_by_role("link", name="Book", exact=True)))
     tab_to(page, page.locator(".site-footer").get_by_role("link").first)
 
 
