@@ -1,4 +1,6 @@
-from .models import ClientAccount
+from django.db.models import QuerySet
+
+from .models import ClientAccount, SavedAddress
 
 
 def client_for_user(*, user) -> ClientAccount | None:
@@ -6,3 +8,8 @@ def client_for_user(*, user) -> ClientAccount | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return ClientAccount.objects.filter(user=user, verified_at__isnull=False).first()
+
+
+def saved_address_list(*, account: ClientAccount) -> QuerySet[SavedAddress]:
+    """The client's own saved addresses, oldest first; the only way any page reaches one."""
+    return SavedAddress.objects.filter(account=account)

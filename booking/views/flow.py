@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.flow import details_answers, details_form
 from payments.checkout import booking_create_from_session, review_card_context
 from payments.csp import stripe_csp
 from payments.gateway import GatewayUnavailable, payments_enabled
@@ -24,7 +25,7 @@ from payments.services import CardNotReady
 
 from ..assignment import SlotTaken
 from ..draft import BookingDraft, SlotTakenNotice
-from ..forms import DetailsForm, ServiceStepForm, TimeStepForm, errors_onto_form
+from ..forms import ServiceStepForm, TimeStepForm, errors_onto_form
 from ..ratelimit import rate_limit_count, rate_limit_reached
 from ..selectors import (
     covered_not_bookable_message,
@@ -209,11 +210,15 @@ def book_details(request):
     if service is None:
         return redirect("booking:book")
     data = request.POST if request.method == "POST" else None
-    form = DetailsForm(data, initial=draft.details, service=service)
+    form = details_form(request, draft=draft, service=service, data=data)
     if data is not None and form.is_valid():
-        draft.details = dict(form.cleaned_data)
-        draft.save(request.session)
-        return redirect("booking:book_review")
+        try:
+            draft.details = details_answers(request, form, draft=draft)
+        except ValidationError as error:
+            errors_onto_form(form, error)
+        else:
+            draft.save(request.session)
+            return redirect("booking:book_review")
     return _details_page(request, draft, service, form)
 
 
@@ -304,7 +309,7 @@ def _review_refused(request, draft: BookingDraft, service, error: ValidationErro
             draft.starts_at = None
             draft.save(request.session)
         return redirect(f"booking:{earlier_step}")
-    form = DetailsForm(_details_data(draft), service=service)
+    form = details_form(request, draft=draft, service=service, data=_details_data(draft))
     form.is_valid()
     errors_onto_form(form, error)
     return _details_page(request, draft, service, form)

@@ -1,0 +1,49 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from clients.models import ClientAccount, SavedAddress
+from tests.booking.conftest import booking, client_details
+
+__all__ = ["booking", "client_details"]
+
+
+def make_client_account(email: str) -> ClientAccount:
+    user = get_user_model().objects.create_user(email, email=email)
+    return ClientAccount.objects.create(user=user, email=email, verified_at=timezone.now())
+
+
+def make_address(account: ClientAccount, label: str = "Home", **fields) -> SavedAddress:
+    return SavedAddress.objects.create(
+        account=account,
+        label=label,
+        **{
+            "address_line1": "12 Juniper St NE",
+            "address_line2": "Apt 4",
+            "city": "Atlanta",
+            "zip_code": "30309",
+            "access_notes": "Gate code 1234",
+            **fields,
+        },
+    )
+
+
+@pytest.fixture
+def ada():
+    """Ada's client account (ada@example.com), signed in to nothing yet."""
+    return make_client_account("ada@example.com")
+
+
+@pytest.fixture
+def ada_in(client, ada):
+    """The test client, signed in as Ada."""
+    client.force_login(ada.user)
+    return client
+
+
+@pytest.fixture
+def bea():
+    """Another client, Bea, with a saved address of her own."""
+    account = make_client_account("bea@example.com")
+    make_address(account, "Bea's flat", address_line1="9 Other Rd", address_line2="")
+    return account
