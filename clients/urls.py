@@ -10,4 +10,6 @@ urlpatterns = [
     path("addresses/add/", views.address_add, name="address_add"),
     path("addresses/<uuid:key>/edit/", views.address_edit, name="address_edit"),
     path("addresses/<uuid:key>/delete/", views.address_delete, name="address_delete"),
+    path("cards/", views.card_list, name="cards"),
+    path("cards/remove/", views.card_remove, name="card_remove"),
 ]

@@ -8,10 +8,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from booking.forms import errors_onto_form
-from payments.gateway import payments_enabled
+from payments.gateway import GatewayUnavailable, payments_enabled
+from payments.selectors import saved_card_list
+from payments.services import saved_card_remove
 
 from .forms import SavedAddressForm
 from .selectors import client_for_user, saved_address_list
@@ -94,3 +96,34 @@ def address_delete(request, account, key):
         messages.success(request, f"{address.label} is removed from your addresses.")
         return redirect("clients:addresses")
     return render(request, "clients/address_delete.html", {"address": address})
+
+
+@client_only
+@require_http_methods(["GET"])
+def card_list(request, account):
+    """The cards on the client's Stripe customer; with payments off, a page saying none are."""
+    context = {"payments_on": payments_enabled(), "cards": [], "unavailable": False}
+    if context["payments_on"]:
+        try:
+            context["cards"] = saved_card_list(email=account.email)
+        except GatewayUnavailable:
+            context["unavailable"] = True
+    return render(request, "clients/card_list.html", context)
+
+
+@client_only
+@require_POST
+def card_remove(request, account):
+    if not payments_enabled():
+        raise Http404("Payments are off.")
+    try:
+        card = saved_card_remove(email=account.email, payment_method_id=request.POST.get("card"))
+    except LookupError:
+        raise Http404("No such card.") from None
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    except GatewayUnavailable:
+        messages.error(request, "We couldn't reach our card processor. Please try again soon.")
+    else:
+        messages.success(request, f"Your card ending {card.last4} is removed.")
+    return redirect("clients:cards")

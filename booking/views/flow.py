@@ -17,7 +17,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.flow import details_answers, details_form
-from payments.checkout import booking_create_from_session, review_card_context
+from clients.selectors import client_for_user
+from payments.checkout import (
+    NEW_CARD,
+    booking_create_from_session,
+    booking_create_with_saved_card,
+    review_card_context,
+)
 from payments.csp import stripe_csp
 from payments.gateway import GatewayUnavailable, payments_enabled
 from payments.money import cents
@@ -244,10 +250,12 @@ def book_review(request):
     }
     if not payments_enabled():
         return render(request, "booking/book_review.html", context)
+    account = client_for_user(user=request.user)
     context |= review_card_context(
         request.session,
         email=draft.details.get("client_email", ""),
         price_cents=cents(duration.price) if duration else 0,
+        account_email=account.email if account else "",
     )
     return stripe_csp(render(request, "booking/book_review.html", context))
 
@@ -267,6 +275,15 @@ def _book(request, draft: BookingDraft, service):
     arguments = draft.booking_arguments(service)
     if not payments_enabled():
         return booking_create(**arguments)
+    saved_card = request.POST.get("saved_card", "")
+    if saved_card and saved_card != NEW_CARD:
+        account = client_for_user(user=request.user)
+        return booking_create_with_saved_card(
+            request.session,
+            account_email=account.email if account else "",
+            payment_method_id=saved_card,
+            **arguments,
+        )
     return booking_create_from_session(
         request.session, setup_intent_id=request.POST.get("setup_intent", ""), **arguments
     )
