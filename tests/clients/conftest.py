@@ -1,5 +1,7 @@
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.utils import timezone
 
 from clients.models import ClientAccount, SavedAddress
@@ -47,3 +49,14 @@ def bea():
     account = make_client_account("bea@example.com")
     make_address(account, "Bea's flat", address_line1="9 Other Rd", address_line2="")
     return account
+
+
+def browser_sign_in(page, account: ClientAccount, base_url: str) -> None:
+    """Sign ``account`` in for a Playwright page: a session made by Django's test client, its
+    cookie copied into the page's browser context."""
+    signed_in = Client()
+    signed_in.force_login(account.user)
+    cookie = signed_in.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [{"name": cookie.key, "value": cookie.value, "url": base_url, "httpOnly": True}]
+    )
