@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from booking.models import Appointment, Booking
 from booking.selectors import booking_list_upcoming
 
-from .models import ClientAccount
+from .models import ClientAccount, SavedAddress
 
 
 def client_for_user(*, user) -> ClientAccount | None:
@@ -47,3 +47,8 @@ def client_bookings(*, account: ClientAccount) -> ClientBookings:
         upcoming=list(upcoming.prefetch_related(therapists)),
         past=list(past.prefetch_related(therapists)),
     )
+
+
+def saved_address_list(*, account: ClientAccount) -> QuerySet[SavedAddress]:
+    """The client's own saved addresses, oldest first; the only way any page reaches one."""
+    return SavedAddress.objects.filter(account=account)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from booking.models import Booking
 from booking.services import booking_create
@@ -12,7 +13,14 @@ from booking.services import booking_create
 from . import gateway
 from .models import CardOnFile, Customer
 from .money import dollars, percent_of
-from .services import CardNotReady, card_confirmed, card_setup_start
+from .selectors import saved_card_list
+from .services import (
+    CARD_NOT_READY,
+    CardNotReady,
+    card_confirmed,
+    card_setup_start,
+    saved_card_setup,
+)
 
 
 def booking_create_with_card(*, setup_intent_id: str, draft_key: str, **arguments) -> Booking:
@@ -39,6 +47,8 @@ def booking_create_with_card(*, setup_intent_id: str, draft_key: str, **argument
 # The card step's SetupIntent for the draft in a client's session: made once, reused on every
 # view of the review page, and dropped with the draft once the booking is made.
 SESSION_KEY = "card_setup"
+# The card step's choice for "a new card" beside a signed-in client's saved cards.
+NEW_CARD = "new"
 
 
 @dataclass(frozen=True)
@@ -79,13 +89,16 @@ def draft_card_clear(session) -> None:
     session.pop(SESSION_KEY, None)
 
 
-def review_card_context(session, *, email: str, price_cents: int) -> dict:
-    """What the review step shows about the card and the fees, when payments are on."""
+def review_card_context(session, *, email: str, price_cents: int, account_email: str = "") -> dict:
+    """What the review step shows about the card and the fees, when payments are on; for a
+    signed-in client (``account_email``), the cards saved on their customer too."""
     try:
         card = draft_card(session, email=email)
+        saved_cards = saved_card_list(email=account_email) if account_email else []
     except gateway.GatewayUnavailable:
-        card = None
+        card, saved_cards = None, []
     return {
+        "saved_cards": saved_cards if card and not card.saved else [],
         "payments_on": True,
         "card": card,
         "client_secret": card.client_secret if card and not card.saved else "",
@@ -94,6 +107,23 @@ def review_card_context(session, *, email: str, price_cents: int) -> dict:
         "late_fee": dollars(percent_of(price_cents, settings.LATE_CANCELLATION_FEE_PERCENT)),
         "no_show_fee": dollars(percent_of(price_cents, settings.NO_SHOW_FEE_PERCENT)),
     }
+
+
+def booking_create_with_saved_card(
+    session, *, account_email: str, payment_method_id: str, **arguments
+) -> Booking:
+    """Book the session's draft with one of the signed-in client's saved cards, set up again
+    for this draft and checked by Stripe as a card typed in is."""
+    draft_key = draft_card_key(session)
+    if not draft_key:
+        raise CardNotReady(CARD_NOT_READY)
+    setup_intent_id = saved_card_setup(
+        email=account_email,
+        payment_method_id=payment_method_id,
+        purpose_key=draft_key,
+        needed_on=timezone.localdate(arguments["starts_at"]),
+    )
+    return booking_create_from_session(session, setup_intent_id=setup_intent_id, **arguments)
 
 
 def booking_create_from_session(session, *, setup_intent_id: str, **arguments) -> Booking:

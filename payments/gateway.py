@@ -32,6 +32,18 @@ class SetupIntent:
     metadata: dict
 
 
+@dataclass(frozen=True)
+class SavedCard:
+    """A card saved on a Stripe customer (a card payment method)."""
+
+    id: str
+    customer_id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
 def payments_enabled() -> bool:
     return bool(settings.STRIPE_SECRET_KEY)
 
@@ -97,6 +109,70 @@ def setup_intent_retrieve(*, setup_intent_id: str) -> SetupIntent | None:
         payment_method_id=intent.payment_method or "",
         metadata=intent.metadata.to_dict() if intent.metadata else {},
     )
+
+
+def _saved_card(method) -> SavedCard:
+    card = method.card
+    return SavedCard(
+        id=method.id,
+        customer_id=_id_of(method.customer),
+        brand=card.brand or "",
+        last4=card.last4 or "",
+        exp_month=int(card.exp_month),
+        exp_year=int(card.exp_year),
+    )
+
+
+def card_list(*, customer_id: str) -> list[SavedCard]:
+    """The cards saved on a customer, as Stripe has them now."""
+    try:
+        methods = _client().v1.payment_methods.list(
+            params={"customer": customer_id, "type": "card", "limit": 100}
+        )
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return [_saved_card(method) for method in methods.data if method.card]
+
+
+def card_retrieve(*, payment_method_id: str) -> SavedCard | None:
+    """One card payment method, or None if there is no such card."""
+    try:
+        method = _client().v1.payment_methods.retrieve(payment_method_id)
+    except stripe.InvalidRequestError:
+        return None
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return _saved_card(method) if method.type == "card" and method.card else None
+
+
+def card_detach(*, payment_method_id: str) -> None:
+    """Take a card off its customer: it can't be charged again."""
+    try:
+        _client().v1.payment_methods.detach(payment_method_id)
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+
+
+def setup_intent_confirm_saved(
+    *, customer_id: str, payment_method_id: str, metadata: dict, idempotency_key: str
+) -> SetupIntent:
+    """Set up a card already saved on the customer again, for off-session charges, confirmed
+    here on the server; the bank may still refuse it or ask for the cardholder. Returns the
+    SetupIntent as Stripe has it after the attempt."""
+    setup_intent_id, _ = setup_intent_create(
+        customer_id=customer_id, metadata=metadata, idempotency_key=idempotency_key
+    )
+    try:
+        _client().v1.setup_intents.confirm(
+            setup_intent_id, params={"payment_method": payment_method_id}
+        )
+    except stripe.CardError:
+        pass  # declined: the SetupIntent says so
+    except stripe.InvalidRequestError:
+        pass  # already confirmed by a first, identical request: the SetupIntent says how
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return setup_intent_retrieve(setup_intent_id=setup_intent_id)
 
 
 def payment_intent_charge(

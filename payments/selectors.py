@@ -1,22 +1,26 @@
 """Reads for payments: what a booking has paid and owes, the payments staff must chase, the
 day's takings and the therapists' earnings."""
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, Sum
+from django.db.models import Prefetch, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Appointment, Booking
+from therapists.validators import email_normalise
 
-from .gateway import payments_enabled
-from .models import Payment, Refund, TherapistShare
+from .gateway import SavedCard, card_list, card_retrieve, payments_enabled
+from .models import Customer, Payment, Refund, TherapistShare
 from .money import dollars, percent_of
 
 Purpose = Payment.Purpose
+# What a Stripe payment method's id looks like; anything else is never sent to Stripe.
+CARD_ID = re.compile(r"(pm|card)_[A-Za-z0-9]{1,60}")
 
 
 def booking_amount_due_cents(*, booking: Booking) -> int:
@@ -200,3 +204,44 @@ def therapist_earnings_by_week(*, therapist, weeks: int, today: date) -> list[Ea
         day = timezone.localdate(line.appointment.starts_at)
         by_week[day - timedelta(days=day.weekday())].append(line)
     return [EarningsWeek(monday, by_week[monday]) for monday in sorted(by_week, reverse=True)]
+
+
+# Saved cards ----------------------------------------------------------------------------------
+
+
+def saved_card_list(*, email: str) -> list[SavedCard]:
+    """The cards on the Stripe customer of this (signed-in client's) email, newest last; none
+    when payments are off or no card was ever saved for it."""
+    if not payments_enabled():
+        return []
+    customer = Customer.objects.filter(email=email_normalise(email)).first()
+    if customer is None:
+        return []
+    return card_list(customer_id=customer.stripe_id)
+
+
+def saved_card_get(*, email: str, payment_method_id: str) -> tuple[Customer, SavedCard] | None:
+    """One of this email's own saved cards and its customer, or None for any other id (another
+    client's card, a removed one, nonsense)."""
+    customer = Customer.objects.filter(email=email_normalise(email)).first()
+    if customer is None or not CARD_ID.fullmatch(payment_method_id or ""):
+        return None
+    card = card_retrieve(payment_method_id=payment_method_id)
+    if card is None or card.customer_id != customer.stripe_id:
+        return None
+    return customer, card
+
+
+def saved_card_bookings(*, card: SavedCard) -> list[Booking]:
+    """The bookings this card still has to pay for: upcoming ones, and any with a payment to
+    make or due."""
+    owing = Payment.objects.filter(status__in=[Payment.Status.PENDING, Payment.Status.FAILED])
+    return list(
+        Booking.objects.filter(card__payment_method_id=card.id)
+        .filter(
+            Q(status=Booking.Status.CONFIRMED, starts_at__gt=timezone.now())
+            | Q(pk__in=owing.values("booking"))
+        )
+        .distinct()
+        .order_by("starts_at")
+    )

@@ -11,7 +11,7 @@ link to give another card; saving one tries again with a new attempt number.
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from booking.formatting import local_when
 from booking.models import Booking, Notification
 from booking.notifications.outbox import notification_enqueue
 from booking.notifications.recipients import client_row
@@ -27,6 +28,7 @@ from therapists.validators import email_normalise
 from . import gateway
 from .models import CardOnFile, Customer, Payment, Refund, StripeEvent
 from .money import cents, late_fee_cents, no_show_fee_cents
+from .selectors import saved_card_bookings, saved_card_get
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +207,61 @@ def card_confirmed(*, setup_intent_id: str, purpose_key: str) -> gateway.SetupIn
     ):
         raise CardNotReady(CARD_NOT_READY)
     return intent
+
+
+CARD_NOT_YOURS = "Choose one of your saved cards, or enter a new card."
+
+
+def _expires_before(card: gateway.SavedCard, day: date) -> bool:
+    """A card works until the end of its expiry month."""
+    return (card.exp_year, card.exp_month) < (day.year, day.month)
+
+
+def saved_card_setup(*, email: str, payment_method_id: str, purpose_key: str, needed_on: date):
+    """Set up one of the signed-in client's saved cards for ``purpose_key`` (a booking draft)
+    instead of typing it again; returns the SetupIntent's id, which ``card_confirmed`` checks
+    as it checks a card typed in. Raises ``CardNotReady`` for a card that isn't the client's
+    own, has expired by ``needed_on``, or that the bank refuses now."""
+    found = saved_card_get(email=email, payment_method_id=payment_method_id)
+    if found is None:
+        raise CardNotReady(CARD_NOT_YOURS)
+    customer, card = found
+    if _expires_before(card, needed_on):
+        raise CardNotReady(
+            f"Your card ending {card.last4} expires before your massage. Choose another card, "
+            "or enter a new one."
+        )
+    intent = gateway.setup_intent_confirm_saved(
+        customer_id=customer.stripe_id,
+        payment_method_id=card.id,
+        metadata={"for": purpose_key},
+        idempotency_key=f"setup-{purpose_key}-{card.id}",
+    )
+    if intent is None or intent.status != "succeeded" or intent.payment_method_id != card.id:
+        raise CardNotReady(
+            f"Your bank didn't accept the card ending {card.last4} just now. Choose another "
+            "card, or enter a new one."
+        )
+    return intent.id
+
+
+def saved_card_remove(*, email: str, payment_method_id: str) -> gateway.SavedCard:
+    """Take one of the client's saved cards off their Stripe customer. Refused, with the
+    bookings it secures, while it still has a massage or a payment to pay for. Raises
+    ``LookupError`` for a card that isn't theirs."""
+    found = saved_card_get(email=email, payment_method_id=payment_method_id)
+    if found is None:
+        raise LookupError(payment_method_id)
+    _, card = found
+    bookings = saved_card_bookings(card=card)
+    if bookings:
+        when = ", ".join(local_when(booking.starts_at) for booking in bookings)
+        raise ValidationError(
+            f"Your card ending {card.last4} secures your booking ({when}), so it stays until "
+            "that massage is paid for. Give that booking another card first, or remove it later."
+        )
+    gateway.card_detach(payment_method_id=card.id)
+    return card
 
 
 def card_replace(*, booking: Booking, setup_intent_id: str) -> CardOnFile:

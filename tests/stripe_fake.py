@@ -3,6 +3,7 @@ machine for the payments and browser tests; the product reaches it only through 
 Test files import the fixtures from here."""
 
 import json
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,9 @@ def payments_on(settings, localstripe_url):
     return localstripe_url
 
 
-def confirm_card(base: str, client_secret: str, number: str) -> dict:
+def confirm_card(
+    base: str, client_secret: str, number: str, *, exp_month: str = "12", exp_year: str = "2034"
+) -> dict:
     """What Stripe.js does when the client enters a card: confirm the SetupIntent with it."""
     setup_intent_id = client_secret.split("_secret_")[0]
     response = requests.post(
@@ -61,7 +64,12 @@ def confirm_card(base: str, client_secret: str, number: str) -> dict:
                 "client_secret": client_secret,
                 "payment_method_data": {
                     "type": "card",
-                    "card": {"number": number, "exp_month": "12", "exp_year": "2034", "cvc": "123"},
+                    "card": {
+                        "number": number,
+                        "exp_month": exp_month,
+                        "exp_year": exp_year,
+                        "cvc": "123",
+                    },
                 },
             }
         ),
@@ -77,6 +85,13 @@ def give_card(base: str, booking, number: str = CARD_OK):
     )
     confirm_card(base, secret, number)
     return card_replace(booking=booking, setup_intent_id=setup_intent_id)
+
+
+def save_card(base: str, email: str, number: str = CARD_OK, **expiry: str) -> str:
+    """The client saves ``number`` on their Stripe customer, as the card step does (a confirmed
+    SetupIntent); returns the card's payment method id."""
+    _, secret = card_setup_start(email=email, purpose_key=f"saved-{secrets.token_hex(4)}")
+    return confirm_card(base, secret, number, **expiry)["payment_method"]
 
 
 def stripe_charges(base: str) -> list[tuple[int, str]]:

@@ -16,7 +16,14 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from payments.checkout import booking_create_from_session, review_card_context
+from clients.flow import details_answers, details_form
+from clients.selectors import client_for_user
+from payments.checkout import (
+    NEW_CARD,
+    booking_create_from_session,
+    booking_create_with_saved_card,
+    review_card_context,
+)
 from payments.csp import stripe_csp
 from payments.gateway import GatewayUnavailable, payments_enabled
 from payments.money import cents
@@ -24,7 +31,7 @@ from payments.services import CardNotReady
 
 from ..assignment import SlotTaken
 from ..draft import BookingDraft, SlotTakenNotice
-from ..forms import DetailsForm, ServiceStepForm, TimeStepForm, errors_onto_form
+from ..forms import ServiceStepForm, TimeStepForm, errors_onto_form
 from ..ratelimit import rate_limit_count, rate_limit_reached
 from ..selectors import (
     covered_not_bookable_message,
@@ -209,11 +216,15 @@ def book_details(request):
     if service is None:
         return redirect("booking:book")
     data = request.POST if request.method == "POST" else None
-    form = DetailsForm(data, initial=draft.details, service=service)
+    form = details_form(request, draft=draft, service=service, data=data)
     if data is not None and form.is_valid():
-        draft.details = dict(form.cleaned_data)
-        draft.save(request.session)
-        return redirect("booking:book_review")
+        try:
+            draft.details = details_answers(request, form, draft=draft)
+        except ValidationError as error:
+            errors_onto_form(form, error)
+        else:
+            draft.save(request.session)
+            return redirect("booking:book_review")
     return _details_page(request, draft, service, form)
 
 
@@ -239,10 +250,12 @@ def book_review(request):
     }
     if not payments_enabled():
         return render(request, "booking/book_review.html", context)
+    account = client_for_user(user=request.user)
     context |= review_card_context(
         request.session,
         email=draft.details.get("client_email", ""),
         price_cents=cents(duration.price) if duration else 0,
+        account_email=account.email if account else "",
     )
     return stripe_csp(render(request, "booking/book_review.html", context))
 
@@ -262,6 +275,15 @@ def _book(request, draft: BookingDraft, service):
     arguments = draft.booking_arguments(service)
     if not payments_enabled():
         return booking_create(**arguments)
+    saved_card = request.POST.get("saved_card", "")
+    if saved_card and saved_card != NEW_CARD:
+        account = client_for_user(user=request.user)
+        return booking_create_with_saved_card(
+            request.session,
+            account_email=account.email if account else "",
+            payment_method_id=saved_card,
+            **arguments,
+        )
     return booking_create_from_session(
         request.session, setup_intent_id=request.POST.get("setup_intent", ""), **arguments
     )
@@ -304,7 +326,7 @@ def _review_refused(request, draft: BookingDraft, service, error: ValidationErro
             draft.starts_at = None
             draft.save(request.session)
         return redirect(f"booking:{earlier_step}")
-    form = DetailsForm(_details_data(draft), service=service)
+    form = details_form(request, draft=draft, service=service, data=_details_data(draft))
     form.is_valid()
     errors_onto_form(form, error)
     return _details_page(request, draft, service, form)

@@ -16,13 +16,13 @@ from .conftest import a_booking, client_sign_in
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
 
-def test_the_page_lists_upcoming_and_past_bookings_with_their_links(ada):
+def test_the_page_lists_upcoming_and_past_bookings_with_their_links(ada_by_code):
     soon = a_booking(3, client_email="ada@example.com")
     AppointmentFactory(booking=soon, therapist=TherapistFactory(first_name="Maya"))
     earlier = a_booking(-20, client_email="ada@example.com", status=Booking.Status.COMPLETED)
     cancelled = a_booking(5, client_email="ada@example.com", status=Booking.Status.CANCELLED)
 
-    text = page_of(ada.get("/account/"))
+    text = page_of(ada_by_code.get("/account/"))
 
     coming_up, past = text.split("Past and cancelled")
     assert soon.get_absolute_url() in coming_up and local_when(soon.starts_at) in coming_up
@@ -40,11 +40,11 @@ def test_bookings_made_as_a_guest_before_signing_in_are_linked(client):
 
 
 def test_the_page_takes_the_same_number_of_queries_for_one_booking_or_many(
-    ada, django_assert_num_queries
+    ada_by_code, django_assert_num_queries
 ):
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
-            assert ada.get("/account/").status_code == 200
+            assert ada_by_code.get("/account/").status_code == 200
         return len(captured)
 
     a_booking(2, client_email="ada@example.com")
@@ -54,7 +54,7 @@ def test_the_page_takes_the_same_number_of_queries_for_one_booking_or_many(
         booking = a_booking(days, client_email="ada@example.com")
         AppointmentFactory(booking=booking, therapist=TherapistFactory())
     with django_assert_num_queries(few):
-        ada.get("/account/")
+        ada_by_code.get("/account/")
 
 
 def test_a_look_alike_address_never_sees_the_real_ones_bookings(client):
@@ -66,15 +66,15 @@ def test_a_look_alike_address_never_sees_the_real_ones_bookings(client):
     assert data["bookings"] == []
 
 
-def test_one_client_never_sees_anothers_bookings_or_data(ada):
+def test_one_client_never_sees_anothers_bookings_or_data(ada_by_code):
     mine = a_booking(2, client_email="ada@example.com")
     theirs = a_booking(2, client_email="bea@example.com", client_name="Bea Other")
     theirs_past = a_booking(-9, client_email="bea@example.com", status=Booking.Status.COMPLETED)
 
     pages = [
-        ada.get("/account/"),
-        ada.get(f"/account/?email=bea@example.com&id={theirs.pk}&token={theirs.token}"),
-        ada.get("/account/data/", {"email": "bea@example.com", "id": theirs.pk}),
+        ada_by_code.get("/account/"),
+        ada_by_code.get(f"/account/?email=bea@example.com&id={theirs.pk}&token={theirs.token}"),
+        ada_by_code.get("/account/data/", {"email": "bea@example.com", "id": theirs.pk}),
     ]
     for page in pages:
         text = page_of(page)
@@ -83,7 +83,7 @@ def test_one_client_never_sees_anothers_bookings_or_data(ada):
     assert mine.token in page_of(pages[0])
 
     # Ticking someone else's booking as kept deletes nothing of theirs.
-    ada.post("/account/delete/", {"keep": [mine.reference, theirs.reference]})
+    ada_by_code.post("/account/delete/", {"keep": [mine.reference, theirs.reference]})
     theirs.refresh_from_db()
     assert theirs.client_email == "bea@example.com" and theirs.anonymised_at is None
 

@@ -18,7 +18,7 @@ from .conftest import a_booking
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
 
-def test_download_my_data_is_a_json_attachment_of_every_booking(ada):
+def test_download_my_data_is_a_json_attachment_of_every_booking(ada_by_code):
     booking = a_booking(
         -4,
         client_email="ada@example.com",
@@ -30,7 +30,7 @@ def test_download_my_data_is_a_json_attachment_of_every_booking(ada):
     )
     a_booking(-4, client_email="bea@example.com")
 
-    response = ada.get("/account/data/")
+    response = ada_by_code.get("/account/data/")
 
     assert response["Content-Type"].startswith("application/json")
     assert response["Content-Disposition"] == 'attachment; filename="spa-theory-my-data.json"'
@@ -50,16 +50,16 @@ def test_download_my_data_is_a_json_attachment_of_every_booking(ada):
     assert exported["payments"] == []
 
 
-def test_deleting_lists_upcoming_bookings_and_refuses_until_each_is_kept(ada):
+def test_deleting_lists_upcoming_bookings_and_refuses_until_each_is_kept(ada_by_code):
     upcoming = a_booking(3, client_email="ada@example.com")
     past = a_booking(-40, client_email="ada@example.com", status=Booking.Status.COMPLETED)
 
-    page = page_of(ada.get("/account/delete/"))
+    page = page_of(ada_by_code.get("/account/delete/"))
     assert upcoming.reference in page
     assert f"/booking/{upcoming.token}/cancel/" in page
     assert past.reference not in page
 
-    refused = ada.post("/account/delete/")
+    refused = ada_by_code.post("/account/delete/")
 
     assert refused.status_code == 200
     assert "Error:" in page_of(refused)
@@ -69,12 +69,12 @@ def test_deleting_lists_upcoming_bookings_and_refuses_until_each_is_kept(ada):
     assert past.anonymised_at is None
 
 
-def test_deleting_keeps_ticked_bookings_and_anonymises_the_rest(ada):
+def test_deleting_keeps_ticked_bookings_and_anonymises_the_rest(ada_by_code):
     upcoming = a_booking(3, client_email="ada@example.com", address_line1="12 Elm St")
     past = a_booking(-40, client_email="ada@example.com", status=Booking.Status.COMPLETED)
     cancelled = a_booking(6, client_email="ada@example.com", status=Booking.Status.CANCELLED)
 
-    response = ada.post("/account/delete/", {"keep": [upcoming.reference]})
+    response = ada_by_code.post("/account/delete/", {"keep": [upcoming.reference]})
 
     text = page_of(response)
     assert "Your account is deleted" in text
@@ -82,7 +82,7 @@ def test_deleting_keeps_ticked_bookings_and_anonymises_the_rest(ada):
     assert "Your 1 upcoming booking stays booked" in text
     assert not ClientAccount.objects.exists()
     assert not get_user_model().objects.filter(username__startswith="client-").exists()
-    assert ada.get("/account/")["Location"] == "/account/sign-in/"
+    assert ada_by_code.get("/account/")["Location"] == "/account/sign-in/"
     for booking in (past, cancelled):
         booking.refresh_from_db()
         assert booking.client_name == ANONYMISED and booking.anonymised_at is not None
@@ -90,15 +90,15 @@ def test_deleting_keeps_ticked_bookings_and_anonymises_the_rest(ada):
     upcoming.refresh_from_db()
     assert upcoming.status == Booking.Status.CONFIRMED
     assert upcoming.client_email == "ada@example.com" and upcoming.address_line1 == "12 Elm St"
-    assert ada.get(upcoming.get_absolute_url()).status_code == 200
+    assert ada_by_code.get(upcoming.get_absolute_url()).status_code == 200
 
 
-def test_a_booking_cancelled_first_is_no_longer_asked_about(ada):
+def test_a_booking_cancelled_first_is_no_longer_asked_about(ada_by_code):
     upcoming = a_booking(3, client_email="ada@example.com")
     upcoming.status, upcoming.cancelled_at = Booking.Status.CANCELLED, timezone.now()
     upcoming.save()
 
-    response = ada.post("/account/delete/")
+    response = ada_by_code.post("/account/delete/")
 
     assert "Your account is deleted" in page_of(response)
     upcoming.refresh_from_db()

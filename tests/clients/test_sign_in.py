@@ -133,11 +133,11 @@ def test_a_signed_in_therapist_is_told_the_page_is_for_clients(client):
     assert client.get("/pro/").status_code == 200
 
 
-def test_signing_out_ends_the_session(ada):
-    response = ada.post("/account/sign-out/", follow=True)
+def test_signing_out_ends_the_session(ada_by_code):
+    response = ada_by_code.post("/account/sign-out/", follow=True)
     assert response.redirect_chain[-1] == ("/", 302)
     assert "signed out" in response.content.decode()
-    assert ada.get("/account/")["Location"] == "/account/sign-in/"
+    assert ada_by_code.get("/account/")["Location"] == "/account/sign-in/"
 
 
 def test_asking_for_codes_is_rate_limited_per_address(client):

@@ -22,7 +22,8 @@
   card.mount(mount);
   var confirmed = false;
   form.addEventListener("submit", function (event) {
-    if (confirmed) {
+    var savedCard = form.querySelector("input[name=saved_card]:checked");
+    if (confirmed || (savedCard && savedCard.value !== "new")) {
       return;
     }
     event.preventDefault();
