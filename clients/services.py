@@ -16,7 +16,7 @@ from booking.selectors import booking_list_upcoming
 from therapists.validators import email_normalise
 
 from .models import ClientAccount, SavedAddress
-from .selectors import booking_list_for_client
+from .selectors import booking_list_for_client, saved_address_list
 
 
 def _account_for_email(email: str) -> ClientAccount:
@@ -109,7 +109,7 @@ def _booking_export(booking: Booking) -> dict:
 
 def client_data_export(*, account: ClientAccount) -> dict:
     """Everything held about the client, as plain JSON-ready data: the account and every
-    booking made with its email. New kinds of data (saved addresses, say) add a key here."""
+    booking made with its email, and the saved addresses. New kinds of data add a key here."""
     bookings = booking_list_for_client(account=account).prefetch_related("payments")
     return {
         "exported_at": timezone.now().isoformat(),
@@ -119,6 +119,10 @@ def client_data_export(*, account: ClientAccount) -> dict:
             "verified_at": _when(account.verified_at),
         },
         "bookings": [_booking_export(booking) for booking in bookings],
+        "saved_addresses": [
+            {name: getattr(address, name) for name in ADDRESS_FIELDS}
+            for address in saved_address_list(account=account)
+        ],
     }
 
 

@@ -103,3 +103,20 @@ def test_a_booking_cancelled_first_is_no_longer_asked_about(ada_by_code):
     assert "Your account is deleted" in page_of(response)
     upcoming.refresh_from_db()
     assert upcoming.anonymised_at is not None
+
+
+def test_the_download_holds_the_clients_saved_addresses_and_no_one_elses(ada_by_code, bea):
+    from clients.models import SavedAddress
+
+    from .conftest import make_address
+
+    make_address(ClientAccount.objects.get(email="ada@example.com"), "Mum's house")
+
+    data = json.loads(ada_by_code.get("/account/data/").content)
+
+    [address] = data["saved_addresses"]
+    assert address["label"] == "Mum's house"
+    assert address["address_line1"] == "12 Juniper St NE"
+    assert address["access_notes"] == "Gate code 1234"
+    assert SavedAddress.objects.filter(account=bea).exists()
+    assert "Bea's flat" not in json.dumps(data)

@@ -46,7 +46,7 @@ def test_a_client_signs_in_with_the_code_emailed_to_them(client):
 def test_signed_out_the_bookings_page_leads_to_sign_in(client):
     response = client.get("/account/")
     assert response.status_code == 302 and response["Location"] == "/account/sign-in/"
-    assert client.get("/account/data/")["Location"] == "/account/sign-in/"
+    assert client.get("/account/data/")["Location"] == "/account/sign-in/?next=%2Faccount%2Fdata%2F"
     assert client.get("/account/delete/")["Location"] == "/account/sign-in/"
 
 
