@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.selectors import client_for_user
 from payments.checkout import booking_create_from_session, review_card_context
 from payments.csp import stripe_csp
 from payments.gateway import GatewayUnavailable, payments_enabled
@@ -33,6 +34,7 @@ from ..selectors import (
     service_serves_zip,
 )
 from ..services import booking_create
+from ..validation import REFERRAL_FIELDS, referral_list_reusable
 from .common import (
     availability_for,
     day_asked,
@@ -196,9 +198,45 @@ def book_time(request):
     return render(request, template or "booking/book_time.html", context)
 
 
+def _massage_day(draft: BookingDraft):
+    return timezone.localdate(draft.starts_at) if draft.starts_at else None
+
+
+def _reusable_referrals(request, draft: BookingDraft, service) -> list:
+    """A signed-in client's earlier referrals still valid on the massage's day."""
+    if not service.requires_referral or draft.starts_at is None:
+        return []
+    account = client_for_user(user=request.user)
+    if account is None:
+        return []
+    return referral_list_reusable(email=account.email, day=_massage_day(draft))
+
+
 def _details_page(request, draft: BookingDraft, service, form):
-    context = {"form": form, "step": 3, "service": service, "draft": draft}
+    context = {
+        "form": form,
+        "step": 3,
+        "service": service,
+        "draft": draft,
+        "referrals": _reusable_referrals(request, draft, service),
+    }
     return render(request, "booking/book_details.html", context)
+
+
+def _referral_reuse(request, draft: BookingDraft, service):
+    """The details form again with the chosen earlier referral filled in: only one of the
+    signed-in client's own, still valid on the massage's day, is ever found by its reference."""
+    chosen = request.POST.get("use_referral", "")
+    referral = next(
+        (r for r in _reusable_referrals(request, draft, service) if r.reference == chosen), None
+    )
+    initial = dict(draft.details)
+    if referral is None:
+        messages.error(request, "That referral can't be used for this massage; enter its details.")
+    else:
+        initial |= {name: getattr(referral, name) for name in REFERRAL_FIELDS}
+    form = DetailsForm(initial=initial, service=service, day=_massage_day(draft))
+    return _details_page(request, draft, service, form)
 
 
 @never_cache
@@ -208,8 +246,10 @@ def book_details(request):
     draft, service = _draft_for(request, "service", "time")
     if service is None:
         return redirect("booking:book")
+    if request.method == "POST" and "use_referral" in request.POST:
+        return _referral_reuse(request, draft, service)
     data = request.POST if request.method == "POST" else None
-    form = DetailsForm(data, initial=draft.details, service=service)
+    form = DetailsForm(data, initial=draft.details, service=service, day=_massage_day(draft))
     if data is not None and form.is_valid():
         draft.details = dict(form.cleaned_data)
         draft.save(request.session)
@@ -304,7 +344,7 @@ def _review_refused(request, draft: BookingDraft, service, error: ValidationErro
             draft.starts_at = None
             draft.save(request.session)
         return redirect(f"booking:{earlier_step}")
-    form = DetailsForm(_details_data(draft), service=service)
+    form = DetailsForm(_details_data(draft), service=service, day=_massage_day(draft))
     form.is_valid()
     errors_onto_form(form, error)
     return _details_page(request, draft, service, form)

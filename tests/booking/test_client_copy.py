@@ -21,6 +21,9 @@ from tests.factories import ServiceFactory, TherapistFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
+# Couples name the second person on the details step.
+COUPLE = DETAILS | {"second_person_name": "Ben Partner"}
+
 SPACE = "Clear a space about 7 by 10 feet"
 
 
@@ -155,7 +158,7 @@ def test_the_couples_confirmation_names_both_therapists_and_the_shared_price(cli
     )
     for first_name in ("Maya", "Noor"):
         TherapistFactory(first_name=first_name, modalities=[couples.modality], hours="all")
-    book(client, couples, starts_at=at(TOMORROW, 14))
+    book(client, couples, starts_at=at(TOMORROW, 14), details=COUPLE)
     send_all()
     for body in email_to_client(Notification.Kind.CLIENT_CONFIRMATION):
         assert re.search("(Maya and Noor|Noor and Maya)", body)
