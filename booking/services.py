@@ -101,8 +101,13 @@ def _booking_build(
         values["client_email"] = email_normalise(values["client_email"])
     if "state" in values:
         values["state"] = values["state"].upper()
-    if service.is_couples and not values.get("second_person_pressure"):
-        values["second_person_pressure"] = Booking.Pressure.MEDIUM
+    # Each of a couple has a pressure (medium unless they said); one person has no second.
+    if service.is_couples:
+        values["second_person_pressure"] = (
+            values.get("second_person_pressure") or Booking.Pressure.MEDIUM
+        )
+    else:
+        values.pop("second_person_pressure", None)
     duration = service.duration_for(minutes)
     return Booking(
         service=service,

@@ -161,7 +161,8 @@ def _referral_errors(booking: Booking, *, now: datetime, errors: dict) -> dict[s
 def _second_person_errors(booking: Booking) -> dict[str, list[str]]:
     """Only couples have a second person; the details form asks for their name."""
     service = booking.service
-    if service.is_couples or not any(getattr(booking, f) for f in SECOND_PERSON_FIELDS):
+    given = (booking.second_person_name, booking.second_person_health_notes)
+    if service.is_couples or not any(given):
         return {}
     message = f"{service.name} is for one person; leave out the second person."
     return {"second_person_name": [message]}

@@ -173,7 +173,7 @@ def test_back_to_back_couples_review_shows_when_both_massages_end(client, settin
     TherapistFactory(modalities=[couples.modality], hours="all")
     choose_service(client, couples)
     client.post("/book/time/", {"start": slot_value(at(TOMORROW, 14))})
-    client.post("/book/details/", DETAILS)
+    client.post("/book/details/", COUPLE)
     page = page_of(client.get("/book/review/"))
     # 60 + 20 + 60 minutes from 2:00 pm.
     assert "Wed, Dec 2 · 2:00 pm to 4:20 pm" in page
