@@ -150,8 +150,16 @@ class AppointmentInline(admin.TabularInline):
     here, and that goes through ``booking_reassign`` (see ``BookingAdmin.save_formset``)."""
 
     model = Appointment
-    fields = ["therapist", "local_start", "local_end", "zip_code", "is_active", "job_page"]
-    readonly_fields = ["local_start", "local_end", "zip_code", "is_active", "job_page"]
+    fields = [
+        "therapist",
+        "person",
+        "local_start",
+        "local_end",
+        "zip_code",
+        "is_active",
+        "job_page",
+    ]
+    readonly_fields = ["person", "local_start", "local_end", "zip_code", "is_active", "job_page"]
     extra = 0
     max_num = 0
     can_delete = False
@@ -185,6 +193,9 @@ BOOKING_EDITABLE_FIELDS = [
     "access_notes",
     "pressure",
     "health_notes",
+    "second_person_name",
+    "second_person_pressure",
+    "second_person_health_notes",
 ]
 
 
@@ -248,6 +259,16 @@ class BookingAdmin(admin.ModelAdmin):
         (
             "Massage",
             {"fields": ["gender_preference", "pressure", "health_notes", "consent_given_at"]},
+        ),
+        (
+            "Second person (couples)",
+            {
+                "fields": [
+                    "second_person_name",
+                    "second_person_pressure",
+                    "second_person_health_notes",
+                ]
+            },
         ),
         (
             "Referral",

@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from .models import Booking, Service
 from .selectors import service_list_active
-from .validation import REFERRAL_FIELDS
+from .validation import REFERRAL_FIELDS, SECOND_PERSON_FIELDS
 
 SESSION_KEY = "booking_draft"
 
@@ -118,12 +118,13 @@ class BookingDraft:
 
     def booking_arguments(self, service: Service) -> dict:
         """``booking_create``'s arguments for this draft."""
-        # Referral answers typed for an earlier choice of massage don't carry over to one that
-        # needs none.
+        # Referral and second-person answers typed for an earlier choice of massage don't
+        # carry over to one that needs none.
         details = {
             name: value
             for name, value in self.details.items()
-            if service.requires_referral or name not in REFERRAL_FIELDS
+            if (service.requires_referral or name not in REFERRAL_FIELDS)
+            and (service.is_couples or name not in SECOND_PERSON_FIELDS)
         }
         return {
             **details,

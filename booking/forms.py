@@ -1,3 +1,5 @@
+from datetime import date
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Field, Layout
 from django import forms
@@ -10,7 +12,12 @@ from therapists.validators import validate_phone, validate_zip_code
 
 from .models import Booking, Service, ServiceDuration
 from .selectors import lengths_offered_message
-from .validation import REFERRAL_FIELDS
+from .validation import (
+    REFERRAL_FIELDS,
+    SECOND_PERSON_FIELDS,
+    referral_covers,
+    referral_expired_message,
+)
 from .wording import SPACE_NEEDED
 
 # Free-text answers are kept to a size a person writes; anything longer is refused, not cut.
@@ -57,6 +64,11 @@ class StepForm(forms.Form):
     def layout_fields(self) -> list:
         return [Field(name, template="booking/_field.html") for name in self.fields]
 
+
+SECOND_PERSON_HEADING = (
+    '<h2 class="h4 mt-4">The second person</h2>'
+    "<p>Each of you chooses your own pressure and tells the therapist about your own health.</p>"
+)
 
 ZIP_ANSWER = '<div id="zip-answer" class="zip-answer mb-4" aria-live="polite"></div>'
 
@@ -272,6 +284,29 @@ class DetailsForm(StepForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    second_person_name = forms.CharField(
+        label="The second person's full name",
+        help_text="Who is having a massage with you.",
+        max_length=max_length("second_person_name"),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": "Enter the full name of the person having a massage with you."},
+    )
+    second_person_pressure = forms.ChoiceField(
+        label="What pressure do they like?",
+        choices=Booking.Pressure.choices,
+        initial=Booking.Pressure.MEDIUM,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose a pressure for the second person."},
+    )
+    second_person_health_notes = forms.CharField(
+        label="Anything their therapist should know about their health? (optional)",
+        help_text="Injuries, surgery, pregnancy, allergies to oils. Only their therapist and our "
+        "booking team see this. We never email it.",
+        max_length=NOTES_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     prescriber_name = forms.CharField(
         label="Prescriber's name",
         help_text="The doctor or physiotherapist who prescribed medical massage.",
@@ -303,8 +338,10 @@ class DetailsForm(StepForm):
         error_messages={"required": "Tick the box to agree before you continue."},
     )
 
-    def __init__(self, *args, service: Service | None, **kwargs):
+    def __init__(self, *args, service: Service | None, day: date | None = None, **kwargs):
+        """``day``: the massage's day, when known, for the referral's validity."""
         super().__init__(*args, **kwargs)
+        self.day = day
         self.fields["consent"].help_text = format_html(
             "Read the {} and our {} first. Your notes are used only to plan a safe massage.",
             _new_tab_link("terms", "booking terms"),
@@ -312,11 +349,34 @@ class DetailsForm(StepForm):
         )
         if service is None:
             # The service is chosen on the same form: booking_create decides about the referral.
-            for name in REFERRAL_FIELDS:
+            for name in (*REFERRAL_FIELDS, *SECOND_PERSON_FIELDS):
                 self.fields[name].required = False
-        elif not service.requires_referral:
+            return
+        if not service.requires_referral:
             for name in REFERRAL_FIELDS:
                 del self.fields[name]
+        if not service.is_couples:
+            for name in SECOND_PERSON_FIELDS:
+                del self.fields[name]
+
+    def clean_prescribed_on(self):
+        prescribed_on = self.cleaned_data["prescribed_on"]
+        day = self.day
+        if (
+            prescribed_on
+            and day
+            and prescribed_on <= day
+            and not referral_covers(prescribed_on, day=day)
+        ):
+            raise ValidationError(referral_expired_message())
+        return prescribed_on
+
+    def layout_fields(self) -> list:
+        fields = super().layout_fields()
+        if "second_person_name" in self.fields:
+            index = list(self.fields).index("second_person_name")
+            fields.insert(index, HTML(SECOND_PERSON_HEADING))
+        return fields
 
 
 def _new_tab_link(url_name: str, text: str) -> str:

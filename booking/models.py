@@ -173,6 +173,11 @@ class Booking(models.Model):
     )
     pressure = models.CharField(max_length=8, choices=Pressure.choices, default=Pressure.MEDIUM)
     health_notes = models.TextField(blank=True)
+    # Couples only: the second person (the client booking is the first), with their own
+    # pressure and health notes; empty on a single massage.
+    second_person_name = models.CharField(max_length=120, blank=True)
+    second_person_pressure = models.CharField(max_length=8, choices=Pressure.choices, blank=True)
+    second_person_health_notes = models.TextField(blank=True)
     consent_given_at = models.DateTimeField()
     text_consent_at = models.DateTimeField(
         null=True,
@@ -226,6 +231,11 @@ class Booking(models.Model):
     def client_first_name(self) -> str:
         return self.client_name.split()[0] if self.client_name.strip() else ""
 
+    @property
+    def second_person_first_name(self) -> str:
+        name = self.second_person_name.strip()
+        return name.split()[0] if name else ""
+
 
 # Minutes after each active appointment that the ``appointment_no_overlap`` exclusion constraint
 # also keeps free, as migration 0002_appointment_no_overlap created it. Only a new migration
@@ -243,6 +253,10 @@ class Appointment(models.Model):
     """One therapist's time at one booking. Overlaps are forbidden by an exclusion constraint
     on PostgreSQL (see the ``appointment_no_overlap`` migration)."""
 
+    class Person(models.IntegerChoices):
+        FIRST = 1, "The client booking"
+        SECOND = 2, "The second person"
+
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="appointments")
     therapist = models.ForeignKey(Therapist, on_delete=models.PROTECT, related_name="appointments")
     starts_at = models.DateTimeField()
@@ -253,6 +267,14 @@ class Appointment(models.Model):
     # Set when the therapist declines the job: on the row they leave when it moves, or on the
     # row they still hold, flagged for staff, when nobody else was free. Counts their declines.
     declined_at = models.DateTimeField(null=True, blank=True)
+    # Side by side, whom this therapist treats; empty when they treat everyone at the booking
+    # (a single massage, or couples back to back).
+    person = models.PositiveSmallIntegerField(
+        choices=Person.choices,
+        null=True,
+        blank=True,
+        help_text="Side by side: which of the two this therapist treats.",
+    )
 
     objects = AppointmentQuerySet.as_manager()
 
@@ -278,14 +300,18 @@ class Appointment(models.Model):
         return reverse("booking:job", kwargs={"token": self.job_token})
 
     @classmethod
-    def for_booking(cls, booking: Booking, therapist: Therapist) -> "Appointment":
-        """An unsaved appointment for ``therapist`` at the booking's time and place."""
+    def for_booking(
+        cls, booking: Booking, therapist: Therapist, *, person: int | None = None
+    ) -> "Appointment":
+        """An unsaved appointment for ``therapist`` at the booking's time and place, treating
+        ``person`` (side by side) or everyone (None)."""
         return cls(
             booking=booking,
             therapist=therapist,
             starts_at=booking.starts_at,
             ends_at=booking.ends_at,
             zip_code=booking.zip_code,
+            person=person,
         )
 
 

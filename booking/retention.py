@@ -2,14 +2,15 @@
 details go and the business figures stay.
 
 Removed: the client's name, email, phone, street address (both lines), city, access notes,
-health notes and the referral (prescriber's name, practice, phone and date); the client's
-address on the messages about the booking, and every error those messages recorded (a mail
-server's refusal quotes the address). Kept: the service, minutes, price, times, status,
-late-cancellation flag, pressure and therapist-gender preferences, when consent was given, the
-therapists' appointments, and the zip code: a metro-Atlanta zip holds tens of thousands of
-people, so with the name, street and contact details gone it points at nobody, and it keeps
-the figures by area and the therapists' travel history. The "lost your link?" emails (about no
-single booking) lose their recipient after the same time.
+health notes, the second person's name and health notes (couples) and the referral
+(prescriber's name, practice, phone and date); the client's address on the messages about the
+booking, and every error those messages recorded (a mail server's refusal quotes the address).
+Kept: the service, minutes, price, times, status, late-cancellation flag, both people's
+pressure and the therapist-gender preference, when consent was given, the therapists'
+appointments, and the zip code: a metro-Atlanta zip holds tens of thousands of people, so with
+the name, street and contact details gone it points at nobody, and it keeps the figures by
+area and the therapists' travel history. The "lost your link?" emails (about no single
+booking) lose their recipient after the same time.
 
 Required fields get placeholders that still pass the model's checks, so an anonymised booking
 reads plainly in admin ("Anonymised") and stays valid: an address on the reserved ``.invalid``
@@ -81,6 +82,8 @@ def booking_anonymise(*, ids: list[int], now: datetime) -> AnonymisedCount:
             city=ANONYMISED,
             access_notes="",
             health_notes="",
+            second_person_name="",
+            second_person_health_notes="",
             prescriber_name="",
             prescriber_practice="",
             prescriber_phone="",

@@ -106,6 +106,14 @@ class ReferralIn(Schema):
     prescribed_on: Date
 
 
+class SecondPersonIn(Schema):
+    """Couples only: the person having a massage with the client."""
+
+    name: Text = Field(max_length=120)
+    pressure: Literal["light", "medium", "firm", "deep"] = "medium"
+    health_notes: Text = Field("", max_length=NOTES_MAX_LENGTH)
+
+
 class BookingIn(Schema):
     service: Text = Field(max_length=120)
     minutes: int = Field(gt=0, le=600)
@@ -119,6 +127,9 @@ class BookingIn(Schema):
     )
     preferences: PreferencesIn = PreferencesIn()
     referral: ReferralIn | None = None
+    second_person: SecondPersonIn | None = Field(
+        None, description="Couples only: the second person's name, pressure and health notes."
+    )
 
 
 class RescheduleIn(Schema):

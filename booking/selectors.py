@@ -450,6 +450,75 @@ def appointment_details_visible(*, appointment: Appointment, now: datetime) -> b
     return opens <= now < closes
 
 
+def referral_list_for_email(*, email: str, dated_from: date, dated_to: date) -> list[Booking]:
+    """The referrals given with the (normalised) email's medical massage bookings, dated in
+    the range, newest first, one per prescriber and date; anonymised bookings hold none."""
+    bookings = (
+        Booking.objects.filter(
+            client_email=email_normalise(email),
+            service__requires_referral=True,
+            anonymised_at__isnull=True,
+            prescribed_on__gte=dated_from,
+            prescribed_on__lte=dated_to,
+        )
+        .exclude(prescriber_name="")
+        .only(
+            "reference",
+            "prescriber_name",
+            "prescriber_practice",
+            "prescriber_phone",
+            "prescribed_on",
+        )
+        .order_by("-prescribed_on", "-starts_at")
+    )
+    seen, referrals = set(), []
+    for booking in bookings:
+        key = (booking.prescriber_name, booking.prescriber_practice, booking.prescribed_on)
+        if key not in seen:
+            seen.add(key)
+            referrals.append(booking)
+    return referrals
+
+
+@dataclass(frozen=True)
+class JobPerson:
+    """One person on the table at a job, as the appointment's therapist sees them."""
+
+    label: str
+    first_name: str
+    pressure: str
+    health_notes: str
+    # Whether this appointment's therapist treats them: only then are their notes shown.
+    treated_here: bool
+
+
+def appointment_people(*, appointment: Appointment) -> list[JobPerson]:
+    """Whom the appointment's therapist meets, in order: a single massage's client; back to
+    back, both people, in the order of their sessions; side by side, the therapist's own
+    person first, then the other, whose health notes are for their own therapist only."""
+    booking = appointment.booking
+    client = (booking.client_first_name, booking.get_pressure_display(), booking.health_notes)
+    if not booking.service.is_couples:
+        return [JobPerson("Your client", *client, treated_here=True)]
+    second = (
+        booking.second_person_first_name,
+        booking.get_second_person_pressure_display() or booking.get_pressure_display(),
+        booking.second_person_health_notes,
+    )
+    if booking.service.kind == Service.Kind.COUPLES_BACK_TO_BACK or appointment.person is None:
+        return [
+            JobPerson("First session", *client, treated_here=True),
+            JobPerson("Second session", *second, treated_here=True),
+        ]
+    mine, other = (client, second)
+    if appointment.person == Appointment.Person.SECOND:
+        mine, other = second, client
+    return [
+        JobPerson("Your client", *mine, treated_here=True),
+        JobPerson("Your colleague's client", *other, treated_here=False),
+    ]
+
+
 def appointment_list_future(*, therapist: Therapist) -> QuerySet[Appointment]:
     """The therapist's jobs still to come: their active appointments on confirmed bookings."""
     return (

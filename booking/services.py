@@ -75,6 +75,9 @@ class BookingDetails(TypedDict, total=False):
     gender_preference: str
     pressure: str
     health_notes: str
+    second_person_name: str
+    second_person_pressure: str
+    second_person_health_notes: str
     prescriber_name: str
     prescriber_practice: str
     prescriber_phone: str
@@ -98,6 +101,13 @@ def _booking_build(
         values["client_email"] = email_normalise(values["client_email"])
     if "state" in values:
         values["state"] = values["state"].upper()
+    # Each of a couple has a pressure (medium unless they said); one person has no second.
+    if service.is_couples:
+        values["second_person_pressure"] = (
+            values.get("second_person_pressure") or Booking.Pressure.MEDIUM
+        )
+    else:
+        values.pop("second_person_pressure", None)
     duration = service.duration_for(minutes)
     return Booking(
         service=service,
@@ -149,11 +159,22 @@ def booking_create(
         therapists = therapists_assign(request)
         booking.save()
         appointments_save(
-            [Appointment.for_booking(booking, t) for t in therapists],
+            [
+                Appointment.for_booking(booking, t, person=person)
+                for t, person in zip(therapists, _people_treated(service), strict=False)
+            ],
             on_overlap=lambda: slot_taken(request),
         )
         booking_change_notify(booking=booking, change=Change.CREATED)
     return booking
+
+
+def _people_treated(service: Service) -> list[int | None]:
+    """Whom each of the service's therapists treats: side by side, the client and the second
+    person, one each; otherwise one therapist treats everyone."""
+    if service.kind == Service.Kind.COUPLES_SIDE_BY_SIDE:
+        return [Appointment.Person.FIRST, Appointment.Person.SECOND]
+    return [None] * service.therapists_needed
 
 
 def _appointments_moved(
@@ -171,7 +192,14 @@ def _appointments_moved(
             appointment.is_active = False
         changed.append(appointment)
     staying = {appointment.therapist_id for appointment in current}
-    changed += [Appointment.for_booking(booking, t) for t in therapists if t.pk not in staying]
+    # A new therapist takes over the person a released one treated.
+    treated = {a.person for a in current if a.therapist_id in kept}
+    free = [p for p in _people_treated(booking.service) if p is None or p not in treated]
+    newcomers = [t for t in therapists if t.pk not in staying]
+    changed += [
+        Appointment.for_booking(booking, t, person=person)
+        for t, person in zip(newcomers, free, strict=False)
+    ]
     return sorted(changed, key=lambda appointment: appointment.is_active)
 
 
@@ -323,7 +351,7 @@ def _appointment_hand_over(booking: Booking, appointment: Appointment, therapist
     # A new row, so the new therapist gets a job link of their own and the previous
     # therapist's link stops showing the client's details.
     appointment.is_active = False
-    replacement = Appointment.for_booking(booking, therapist)
+    replacement = Appointment.for_booking(booking, therapist, person=appointment.person)
     appointments_save(
         [appointment, replacement],
         on_overlap=lambda: ValidationError(f"{therapist} was just booked at that time."),

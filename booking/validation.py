@@ -4,6 +4,7 @@ Each rule answers with the message a client reads, keyed by ``booking_create``'s
 names; the forms and the API put those messages next to their own fields.
 """
 
+import calendar
 import contextlib
 from datetime import date, datetime
 
@@ -19,6 +20,7 @@ from .models import Booking, Service, ServiceDuration
 from .selectors import (
     lengths_offered_message,
     not_served_message,
+    referral_list_for_email,
     service_serves_zip,
     slot_query_build,
 )
@@ -32,6 +34,47 @@ REFERRAL_REQUIRED = {
     "prescribed_on": "Enter the date of the prescription.",
 }
 REFERRAL_FIELDS = tuple(REFERRAL_REQUIRED)
+SECOND_PERSON_FIELDS = (
+    "second_person_name",
+    "second_person_pressure",
+    "second_person_health_notes",
+)
+
+
+def referral_valid_until(prescribed_on: date) -> date:
+    """The last day a referral dated ``prescribed_on`` covers: ``REFERRAL_VALID_MONTHS``
+    calendar months on (from the 31st, the last day of a shorter month)."""
+    months = settings.REFERRAL_VALID_MONTHS
+    year, month_index = divmod(prescribed_on.year * 12 + prescribed_on.month - 1 + months, 12)
+    month = month_index + 1
+    day = min(prescribed_on.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+def referral_covers(prescribed_on: date, *, day: date) -> bool:
+    """Whether a referral dated ``prescribed_on`` is still valid for a massage on ``day``."""
+    return prescribed_on <= day <= referral_valid_until(prescribed_on)
+
+
+def referral_list_reusable(*, email: str, day: date) -> list[Booking]:
+    """The client's earlier referrals (bookings carrying them) still valid for a massage on
+    ``day``, newest first."""
+    months = settings.REFERRAL_VALID_MONTHS
+    year, month_index = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month = month_index + 1
+    # No referral dated before this covers ``day``; referral_covers has the last word.
+    earliest = date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    referrals = referral_list_for_email(email=email, dated_from=earliest, dated_to=day)
+    return [b for b in referrals if referral_covers(b.prescribed_on, day=day)]
+
+
+def referral_expired_message() -> str:
+    months = settings.REFERRAL_VALID_MONTHS
+    period = "a year" if months == 12 else f"{months} months"
+    return (
+        f"A referral is valid for {period} from its date, and this one will have run out by "
+        "the day of your massage. Ask your prescriber for a new one."
+    )
 
 
 def _window_message(service: Service) -> str:
@@ -106,7 +149,23 @@ def _referral_errors(booking: Booking, *, now: datetime, errors: dict) -> dict[s
     prescribed_on = booking.prescribed_on
     if isinstance(prescribed_on, date) and prescribed_on > timezone.localdate(now):
         found["prescribed_on"] = ["The prescription date can't be in the future."]
+    elif (
+        isinstance(prescribed_on, date)
+        and isinstance(booking.starts_at, datetime)
+        and not referral_covers(prescribed_on, day=timezone.localdate(booking.starts_at))
+    ):
+        found["prescribed_on"] = [referral_expired_message()]
     return found
+
+
+def _second_person_errors(booking: Booking) -> dict[str, list[str]]:
+    """Only couples have a second person; the details form asks for their name."""
+    service = booking.service
+    given = (booking.second_person_name, booking.second_person_health_notes)
+    if service.is_couples or not any(given):
+        return {}
+    message = f"{service.name} is for one person; leave out the second person."
+    return {"second_person_name": [message]}
 
 
 def booking_validate(
@@ -130,5 +189,6 @@ def booking_validate(
     ):
         errors["zip_code"] = [not_served_message(booking.zip_code)]
     errors.update(_referral_errors(booking, now=now, errors=errors))
+    errors.update(_second_person_errors(booking))
     if errors:
         raise ValidationError(errors)

@@ -36,15 +36,16 @@ def _initial(addresses: list[SavedAddress], draft: BookingDraft) -> dict:
     return initial
 
 
-def details_form(request, *, draft: BookingDraft, service, data=None) -> DetailsForm:
+def details_form(request, *, draft: BookingDraft, service, data=None, day=None) -> DetailsForm:
     account = client_for_user(user=request.user)
     if account is None:
-        return DetailsForm(data, initial=draft.details, service=service)
+        return DetailsForm(data, initial=draft.details, service=service, day=day)
     addresses = list(saved_address_list(account=account))
     return ClientDetailsForm(
         data,
         initial=_initial(addresses, draft) if data is None else None,
         service=service,
+        day=day,
         addresses=addresses,
         zip_code=draft.zip_code,
     )

@@ -544,6 +544,8 @@ TIP_WINDOW_HOURS = _env(env.int, "TIP_WINDOW_HOURS", 72)
 
 # Client personal details are removed from bookings that ended this many months ago (0: never).
 BOOKING_RETENTION_MONTHS = _env(env.int, "BOOKING_RETENTION_MONTHS", 24)
+# A medical massage's referral covers massages up to this many months after its date.
+REFERRAL_VALID_MONTHS = _env(env.int, "REFERRAL_VALID_MONTHS", 12)
 
 # Notification outbox: a message the mail server refuses for now is tried again after 2, 4, 8 ...
 # seconds, the wait capped at NOTIFICATION_RETRY_MAX_SECONDS, until NOTIFICATION_RETRY_WINDOW_HOURS

@@ -40,6 +40,7 @@ from ..selectors import (
     service_serves_zip,
 )
 from ..services import booking_create
+from ..validation import REFERRAL_FIELDS, referral_list_reusable
 from .common import (
     availability_for,
     day_asked,
@@ -203,9 +204,45 @@ def book_time(request):
     return render(request, template or "booking/book_time.html", context)
 
 
+def _massage_day(draft: BookingDraft):
+    return timezone.localdate(draft.starts_at) if draft.starts_at else None
+
+
+def _reusable_referrals(request, draft: BookingDraft, service) -> list:
+    """A signed-in client's earlier referrals still valid on the massage's day."""
+    if not service.requires_referral or draft.starts_at is None:
+        return []
+    account = client_for_user(user=request.user)
+    if account is None:
+        return []
+    return referral_list_reusable(email=account.email, day=_massage_day(draft))
+
+
 def _details_page(request, draft: BookingDraft, service, form):
-    context = {"form": form, "step": 3, "service": service, "draft": draft}
+    context = {
+        "form": form,
+        "step": 3,
+        "service": service,
+        "draft": draft,
+        "referrals": _reusable_referrals(request, draft, service),
+    }
     return render(request, "booking/book_details.html", context)
+
+
+def _referral_reuse(request, draft: BookingDraft, service):
+    """The details form again with the chosen earlier referral filled in: only one of the
+    signed-in client's own, still valid on the massage's day, is ever found by its reference."""
+    chosen = request.POST.get("use_referral", "")
+    referral = next(
+        (r for r in _reusable_referrals(request, draft, service) if r.reference == chosen), None
+    )
+    initial = dict(draft.details)
+    if referral is None:
+        messages.error(request, "That referral can't be used for this massage; enter its details.")
+    else:
+        initial |= {name: getattr(referral, name) for name in REFERRAL_FIELDS}
+    form = DetailsForm(initial=initial, service=service, day=_massage_day(draft))
+    return _details_page(request, draft, service, form)
 
 
 @never_cache
@@ -215,8 +252,10 @@ def book_details(request):
     draft, service = _draft_for(request, "service", "time")
     if service is None:
         return redirect("booking:book")
+    if request.method == "POST" and "use_referral" in request.POST:
+        return _referral_reuse(request, draft, service)
     data = request.POST if request.method == "POST" else None
-    form = details_form(request, draft=draft, service=service, data=data)
+    form = details_form(request, draft=draft, service=service, data=data, day=_massage_day(draft))
     if data is not None and form.is_valid():
         try:
             draft.details = details_answers(request, form, draft=draft)
@@ -326,7 +365,9 @@ def _review_refused(request, draft: BookingDraft, service, error: ValidationErro
             draft.starts_at = None
             draft.save(request.session)
         return redirect(f"booking:{earlier_step}")
-    form = details_form(request, draft=draft, service=service, data=_details_data(draft))
+    form = details_form(
+        request, draft=draft, service=service, data=_details_data(draft), day=_massage_day(draft)
+    )
     form.is_valid()
     errors_onto_form(form, error)
     return _details_page(request, draft, service, form)

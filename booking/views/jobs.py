@@ -19,6 +19,7 @@ from ..selectors import (
     appointment_get_by_job_token,
     appointment_is_cancelled,
     appointment_list_for_calendar,
+    appointment_people,
 )
 from .common import private_page
 
@@ -40,6 +41,7 @@ def job_page_context(*, appointment: Appointment, now: datetime, partners=()) ->
         "details_from": local_when(opens) if now < opens else "",
         "over": now >= closes,
         "partners": list(partners),
+        "people": appointment_people(appointment=appointment),
         "maps_query": f"{booking.address_line1}, {booking.city}, {booking.state} {booking.zip_code}"
         if show_details
         else "",

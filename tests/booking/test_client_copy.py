@@ -21,6 +21,9 @@ from tests.factories import ServiceFactory, TherapistFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
+# Couples name the second person on the details step.
+COUPLE = DETAILS | {"second_person_name": "Ben Partner"}
+
 SPACE = "Clear a space about 7 by 10 feet"
 
 
@@ -155,7 +158,7 @@ def test_the_couples_confirmation_names_both_therapists_and_the_shared_price(cli
     )
     for first_name in ("Maya", "Noor"):
         TherapistFactory(first_name=first_name, modalities=[couples.modality], hours="all")
-    book(client, couples, starts_at=at(TOMORROW, 14))
+    book(client, couples, starts_at=at(TOMORROW, 14), details=COUPLE)
     send_all()
     for body in email_to_client(Notification.Kind.CLIENT_CONFIRMATION):
         assert re.search("(Maya and Noor|Noor and Maya)", body)
@@ -170,7 +173,7 @@ def test_back_to_back_couples_review_shows_when_both_massages_end(client, settin
     TherapistFactory(modalities=[couples.modality], hours="all")
     choose_service(client, couples)
     client.post("/book/time/", {"start": slot_value(at(TOMORROW, 14))})
-    client.post("/book/details/", DETAILS)
+    client.post("/book/details/", COUPLE)
     page = page_of(client.get("/book/review/"))
     # 60 + 20 + 60 minutes from 2:00 pm.
     assert "Wed, Dec 2 · 2:00 pm to 4:20 pm" in page

@@ -16,6 +16,9 @@ from therapists.models import Therapist
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
+# Couples name the second person on the details step.
+COUPLE = DETAILS | {"second_person_name": "Ben Partner"}
+
 
 def slot_value(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
@@ -171,7 +174,7 @@ def test_side_by_side_couples_get_two_different_therapists(client):
     TherapistFactory(first_name="Maya", modalities=[couples.modality], hours="all")
     TherapistFactory(first_name="Jordan", modalities=[couples.modality], hours="all")
 
-    response = book(client, couples, starts_at=at(TOMORROW, 14))
+    response = book(client, couples, starts_at=at(TOMORROW, 14), details=COUPLE)
 
     booking = Booking.objects.get()
     therapists = {appointment.therapist_id for appointment in booking.appointments.all()}
@@ -199,7 +202,7 @@ def test_back_to_back_couples_keep_one_therapist_for_both_sessions(client):
     )
     TherapistFactory(modalities=[couples.modality], hours="all")
 
-    book(client, couples, starts_at=at(TOMORROW, 14))
+    book(client, couples, starts_at=at(TOMORROW, 14), details=COUPLE)
 
     booking = Booking.objects.get()
     assert booking.appointments.count() == 1
@@ -343,9 +346,9 @@ def test_booking_pages_run_a_constant_number_of_queries(client, django_assert_nu
     few_time = count("/book/time/")
     client.post("/book/time/", {"start": slot_value(at(TOMORROW, 14))})
     few_details = count("/book/details/")
-    client.post("/book/details/", DETAILS)
+    client.post("/book/details/", COUPLE)
     few_review = count("/book/review/")
-    booking_token = book(client, couples, starts_at=at(TOMORROW, 16))["Location"]
+    booking_token = book(client, couples, starts_at=at(TOMORROW, 16), details=COUPLE)["Location"]
     few_detail_page = count(booking_token)
 
     for index in range(8):
@@ -359,7 +362,7 @@ def test_booking_pages_run_a_constant_number_of_queries(client, django_assert_nu
     client.post("/book/time/", {"start": slot_value(at(TOMORROW, 18))})
     with django_assert_num_queries(few_details):
         client.get("/book/details/")
-    client.post("/book/details/", DETAILS)
+    client.post("/book/details/", COUPLE)
     with django_assert_num_queries(few_review):
         client.get("/book/review/")
     with django_assert_num_queries(few_step_one):

@@ -22,6 +22,9 @@ from tests.e2e.helpers import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+# Couples name the second person on the details step.
+SECOND_PERSON = {"The second person's full name": "Ben Partner"}
+
 
 def test_couples_side_by_side_are_given_two_therapists(sized_page, side_by_side):
     page = sized_page
@@ -29,7 +32,7 @@ def test_couples_side_by_side_are_given_two_therapists(sized_page, side_by_side)
     choose_length_and_zip(page, javascript=True, length="60 minutes each")
     choose_day(page, booking_day())
     when = choose_time(page, booking_day())
-    fill_details(page)
+    fill_details(page, **SECOND_PERSON)
     review(page, when, price="$250.00")
     expect(page.get_by_text("for the two of you")).to_be_visible()
     confirm(page)
@@ -48,7 +51,7 @@ def test_couples_back_to_back_review_gives_the_start_and_the_end(sized_page, bac
     day = booking_day()
     choose_day(page, day)
     when = choose_time(page, day)
-    fill_details(page)
+    fill_details(page, **SECOND_PERSON)
 
     # Two hours of massage and the changeover between them.
     review(page, f"{when} to 12:15 pm", price="$240.00")

@@ -258,3 +258,30 @@ def test_the_decline_button_is_gone_inside_the_notice_period(signed_in, tess):
 
     assert "can be declined only more than 24 hours before it starts" in page_of(response)
     assert job.booking.appointments.active().get().therapist == tess
+
+
+def test_side_by_side_the_portal_shows_the_therapists_own_person_first(
+    signed_in, tess, time_machine
+):
+    time_machine.move_to(at(TODAY, 9), tick=False)
+    service = ServiceFactory(name="Couples massage", kind=Service.Kind.COUPLES_SIDE_BY_SIDE)
+    job = make_job(
+        tess,
+        service=service,
+        minutes=60,
+        second_person_name="Ben Partner",
+        second_person_pressure="light",
+        second_person_health_notes="Pregnant, second trimester",
+    )
+    job.person = 2
+    job.save()
+    AppointmentFactory(booking=job.booking, therapist=TherapistFactory(first_name="Jo"), person=1)
+
+    listing = page_of(signed_in.get("/pro/"))
+    page = page_of(signed_in.get(f"/pro/jobs/{job.pk}/"))
+
+    assert listing.index("Your client: Ben, light pressure") < listing.index(
+        "Your colleague's client: Ada"
+    )
+    assert page.index("Your client: Ben") < page.index("Your colleague's client: Ada")
+    assert "Pregnant, second trimester" in page and "rotator cuff" not in page
