@@ -56,6 +56,8 @@ class SlotRequest:
     gender: str
     # The booking being moved: its own appointments don't block its new time.
     booking: Booking | None = None
+    # The therapist the client asked for: they take it, or it is taken.
+    therapist: Therapist | None = None
 
     @classmethod
     def for_booking(cls, booking: Booking, *, starts_at: datetime) -> "SlotRequest":
@@ -104,6 +106,7 @@ def alternatives_list(request: SlotRequest) -> list[Slot]:
         days=3,
         gender=request.gender,
         exclude_booking=request.booking,
+        therapist=request.therapist,
     ).slots
     nearest = sorted(slots, key=lambda slot: abs(slot.starts_at - request.starts_at))
     return sorted(nearest[:ALTERNATIVES], key=lambda slot: slot.starts_at)
@@ -120,6 +123,8 @@ def _calendars_locked(request: SlotRequest, *, therapist_ids: list[int] | None =
         "gender": request.gender,
         "exclude_booking": request.booking,
     }
+    if therapist_ids is None and request.therapist and request.service.therapists_needed == 1:
+        therapist_ids = [request.therapist.pk]
     if therapist_ids is None:
         therapist_ids = therapist_ids_who_could_serve(
             service=request.service,
@@ -145,11 +150,14 @@ def _slot_query(request: SlotRequest, **overrides):
 
 
 def therapists_assign(request: SlotRequest, *, keep: list[int] = ()) -> list[Therapist]:
-    """Lock, recompute this exact slot and choose the therapists (``keep`` first if free)."""
+    """Lock, recompute this exact slot and choose the therapists (``keep`` first if free); the
+    one the client asked for, if any, first, and the slot is taken when they aren't free."""
     calendars = _calendars_locked(request)
-    candidates = [
-        c.therapist for c in free_candidates(_slot_query(request), calendars, request.starts_at)
-    ]
+    asked = request.therapist.pk if request.therapist else None
+    free = free_candidates(_slot_query(request), calendars, request.starts_at, therapist_id=asked)
+    candidates = [c.therapist for c in free]
+    if asked is not None:
+        keep = [asked, *keep]
     chosen = [t for t in candidates if t.pk in keep] + [t for t in candidates if t.pk not in keep]
     if len(chosen) < request.service.therapists_needed:
         raise slot_taken(request)

@@ -266,8 +266,12 @@ def _eligible_days(calendar: TherapistCalendar, query: SlotQuery, days: list[dat
     return {day for day in days if _eligible(calendar, query, day)}
 
 
-def open_slots(query: SlotQuery, calendars: list[TherapistCalendar]) -> list[Slot]:
-    """Every start time on the grid where enough distinct therapists are free."""
+def open_slots(
+    query: SlotQuery, calendars: list[TherapistCalendar], *, therapist_id: int | None = None
+) -> list[Slot]:
+    """Every start time on the grid where enough distinct therapists are free; with
+    ``therapist_id``, only those where that therapist is one of them (the client asked for
+    them)."""
     days = list(_days(query))
     eligible = {id(calendar): _eligible_days(calendar, query, days) for calendar in calendars}
     slots = []
@@ -276,14 +280,19 @@ def open_slots(query: SlotQuery, calendars: list[TherapistCalendar]) -> list[Slo
         if not grid:
             continue
         free = Counter()
+        asked_for: set[int] | None = None if therapist_id is None else set()
         for calendar in calendars:
             if day in eligible[id(calendar)]:
                 # A set: overlapping working-hours windows must not count one therapist twice.
-                free.update(set(_free_starts(calendar, query, day, grid)))
+                starts = set(_free_starts(calendar, query, day, grid))
+                free.update(starts)
+                if therapist_id is not None and calendar.therapist.pk == therapist_id:
+                    asked_for = starts
         slots.extend(
             Slot(_moment(minute), _moment(minute + query.busy_minutes))
             for minute in sorted(free)
             if free[minute] >= query.therapists_needed
+            and (asked_for is None or minute in asked_for)
         )
     return slots
 
@@ -338,9 +347,14 @@ def _candidate(calendar: TherapistCalendar, query: SlotQuery, day: date, start: 
 
 
 def free_candidates(
-    query: SlotQuery, calendars: list[TherapistCalendar], starts_at: datetime
+    query: SlotQuery,
+    calendars: list[TherapistCalendar],
+    starts_at: datetime,
+    *,
+    therapist_id: int | None = None,
 ) -> list[Candidate]:
-    """Therapists who can take a session starting at ``starts_at``, best assignment first."""
+    """Therapists who can take a session starting at ``starts_at``, best assignment first; with
+    ``therapist_id``, that therapist first, and nobody when they aren't free."""
     start = _minute(starts_at)
     day = starts_at.astimezone(query.tz).date()
     if not query.first_day <= day <= query.last_day or start_problem(query, starts_at):
@@ -351,4 +365,8 @@ def free_candidates(
         if _eligible(calendar, query, day)
         and any(first <= start <= last for first, last in _open_intervals(calendar, query, day))
     ]
-    return sorted(candidates, key=lambda candidate: candidate.assignment_key)
+    candidates.sort(key=lambda candidate: candidate.assignment_key)
+    if therapist_id is None:
+        return candidates
+    asked = [c for c in candidates if c.therapist.pk == therapist_id]
+    return asked + [c for c in candidates if c.therapist.pk != therapist_id] if asked else []

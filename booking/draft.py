@@ -9,7 +9,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+
+from therapists.models import Therapist
+from therapists.selectors import therapist_get_bookable
 
 from .models import Booking, Service
 from .selectors import service_list_active
@@ -38,6 +42,8 @@ class BookingDraft:
     # The details step's cleaned answers, keyed by ``booking_create`` argument names.
     details: dict = field(default_factory=dict)
     slot_taken: SlotTakenNotice | None = None
+    # The therapist the client asked for ("Book with Maya"), by slug; empty for anyone free.
+    therapist_slug: str = ""
 
     # Session edge ---------------------------------------------------------------------------
 
@@ -79,6 +85,7 @@ class BookingDraft:
             )
             if taken
             else None,
+            therapist_slug=str(raw.get("therapist_slug") or ""),
         )
 
     def _to_json(self) -> dict:
@@ -100,6 +107,18 @@ class BookingDraft:
             return None
         return service_list_active().filter(slug=self.service_slug).first()
 
+    def therapist(self) -> Therapist | None:
+        """The therapist asked for, while they can be booked; None for anyone free."""
+        return therapist_get_bookable(slug=self.therapist_slug, day=timezone.localdate())
+
+    def choose_therapist(self, slug: str) -> None:
+        """Ask for a therapist by slug, or for anyone free with ``""``; a different choice
+        drops the time chosen for the one before."""
+        if slug != self.therapist_slug:
+            self.starts_at = None
+            self.slot_taken = None
+        self.therapist_slug = slug
+
     def has(self, *steps: str) -> bool:
         """Whether the client has answered these steps: "service", "time", "details"."""
         answered = {
@@ -116,7 +135,7 @@ class BookingDraft:
             self.starts_at = None
         self.service_slug, self.minutes, self.zip_code, self.gender_preference = choice
 
-    def booking_arguments(self, service: Service) -> dict:
+    def booking_arguments(self, service: Service, therapist: Therapist | None = None) -> dict:
         """``booking_create``'s arguments for this draft."""
         # Referral and second-person answers typed for an earlier choice of massage don't
         # carry over to one that needs none.
@@ -133,6 +152,7 @@ class BookingDraft:
             "starts_at": self.starts_at,
             "zip_code": self.zip_code,
             "gender_preference": self.gender_preference,
+            "therapist": therapist,
         }
 
 

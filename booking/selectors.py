@@ -266,8 +266,11 @@ def slot_list_available(
     days: int = 14,
     gender: str = "any",
     exclude_booking: Booking | None = None,
+    therapist: Therapist | None = None,
 ) -> Availability:
-    """Open start times for ``days`` local days from ``start_date`` (today by default).
+    """Open start times for ``days`` local days from ``start_date`` (today by default); with
+    ``therapist``, only the times that therapist can take (for a couples massage, with any
+    other free therapist beside them).
 
     Raises ValidationError (keys ``minutes``, ``zip_code``, ``gender``, ``start_date``,
     ``days``) for bad input.
@@ -289,6 +292,7 @@ def slot_list_available(
         last_day=last_day,
         gender=gender,
         exclude_booking=exclude_booking,
+        therapist_ids=_asked_for_only(service, therapist),
     )
     if not calendars and not service_serves_zip(service=service, zip_code=zip_code):
         return Availability(served=False, slots=[], message=not_served_message(zip_code))
@@ -299,7 +303,16 @@ def slot_list_available(
         first_day=first_day,
         last_day=last_day,
     )
-    return Availability(served=True, slots=open_slots(query, calendars))
+    therapist_id = therapist.pk if therapist is not None else None
+    return Availability(served=True, slots=open_slots(query, calendars, therapist_id=therapist_id))
+
+
+def _asked_for_only(service: Service, therapist: Therapist | None) -> list[int] | None:
+    """The calendars to load when a client asked for ``therapist``: theirs alone when the
+    service needs one therapist; everyone's for two (the other may be anyone free)."""
+    if therapist is None or service.therapists_needed > 1:
+        return None
+    return [therapist.pk]
 
 
 AVAILABILITY_SECONDS = 10 * 60
@@ -314,6 +327,7 @@ def availability_key(
     days: int,
     gender: str = "any",
     exclude_booking: Booking | None = None,
+    therapist: str = "",
 ) -> str:
     """The cache key of an availability answer (stored under the ``AVAILABILITY`` version,
     bumped by every write the answer is computed from): every argument, the settings it reads,
@@ -336,6 +350,7 @@ def availability_key(
         days,
         gender,
         exclude_booking.pk if exclude_booking is not None else "",
+        therapist,
         now.astimezone(tz).date(),
         earliest.date(),
         first_start,
@@ -357,6 +372,7 @@ def slot_list_available_cached(
     days: int = 14,
     gender: str = "any",
     exclude_booking: Booking | None = None,
+    therapist: Therapist | None = None,
 ) -> Availability:
     """``slot_list_available`` through the cache (see ``availability_key``), for showing
     times to clients. Never for booking: the booking services recompute under lock."""
@@ -376,7 +392,9 @@ def slot_list_available_cached(
         start_date=arguments["start_date"],
         days=days,
     )
-    key = availability_key(service=service.slug, **arguments)
+    key = availability_key(
+        service=service.slug, therapist=therapist.slug if therapist else "", **arguments
+    )
     stored, version = versioned_get(AVAILABILITY, key)
     if stored is not None:
         served, message, minutes_pairs = stored
@@ -385,7 +403,7 @@ def slot_list_available_cached(
             slots=[Slot(_from_minute(start), _from_minute(end)) for start, end in minutes_pairs],
             message=message,
         )
-    availability = slot_list_available(service=service, **arguments)
+    availability = slot_list_available(service=service, therapist=therapist, **arguments)
     pairs = [(_to_minute(slot.starts_at), _to_minute(slot.ends_at)) for slot in availability.slots]
     versioned_set(
         key, version, (availability.served, availability.message, pairs), AVAILABILITY_SECONDS

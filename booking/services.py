@@ -127,10 +127,12 @@ def booking_create(
     starts_at: datetime,
     consent: bool,
     text_consent: bool = False,
+    therapist: Therapist | None = None,
     **details: Unpack[BookingDetails],
 ) -> Booking:
     """Book it, or raise ``ValidationError`` (or ``SlotTaken``). ``text_consent``: the client
-    ticked "Text me about this booking", so its messages go by text too."""
+    ticked "Text me about this booking", so its messages go by text too. ``therapist``: the
+    one the client asked for, who takes it (beside anyone free, for two), or it is taken."""
     if service.pk is None:
         # A deleted service has no durations to read; nothing else can be checked without it.
         raise ValidationError({"service": [SERVICE_UNAVAILABLE]})
@@ -154,6 +156,7 @@ def booking_create(
         starts_at=starts_at,
         zip_code=booking.zip_code,
         gender=booking.gender_preference,
+        therapist=therapist,
     )
     with transaction.atomic():
         therapists = therapists_assign(request)

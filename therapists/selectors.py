@@ -23,6 +23,14 @@ def therapist_get_public(*, slug: str, day: date) -> Therapist:
     return get_object_or_404(therapist_list_public(day=day), slug=slug)
 
 
+def therapist_get_bookable(*, slug: str, day: date) -> Therapist | None:
+    """The directory's therapist with this slug, or None when unknown or not bookable on
+    ``day``: whom a client may ask for by name."""
+    if not slug:
+        return None
+    return therapist_list_public(day=day).filter(slug=slug).first()
+
+
 def therapist_get_by_calendar_token(*, token: str) -> Therapist | None:
     """The therapist whose calendar feed ``token`` opens; None once staff issued a new one or
     the therapist was offboarded."""

@@ -78,6 +78,7 @@ def availability_for(
     gender: str,
     exclude_booking=None,
     first_day: date | None = None,
+    therapist=None,
 ) -> Availability:
     """Open times for the strip's days, from ``first_day`` (today by default)."""
     first_day = first_day or timezone.localdate()
@@ -90,6 +91,7 @@ def availability_for(
         days=(last_day - first_day).days + 1,
         gender=gender,
         exclude_booking=exclude_booking,
+        therapist=therapist,
     )
 
 

@@ -4,12 +4,12 @@ Each step reads and writes the client's ``BookingDraft``; only the last one book
 ``booking_create``, and puts any refusal back on the step that asked the question.
 """
 
+import dataclasses
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,11 +32,14 @@ from payments.services import CardNotReady
 from ..assignment import SlotTaken
 from ..draft import BookingDraft, SlotTakenNotice
 from ..forms import ServiceStepForm, TimeStepForm, errors_onto_form
+from ..models import Booking
 from ..ratelimit import rate_limit_count, rate_limit_reached
 from ..selectors import (
     covered_not_bookable_message,
+    lengths_offered_message,
     not_served_message,
     service_bookable_in_zip,
+    service_list_active,
     service_serves_zip,
 )
 from ..services import booking_create
@@ -47,11 +50,20 @@ from .common import (
     day_of_posted_start,
     is_htmx,
     picker_first_day,
+    private_page,
     rate_limited,
     slot_picker,
 )
+from .manage import booking_or_404
 
 # The step that asked for each booking_create argument not on the details step.
+# The ``?therapist=`` that drops the therapist asked for: anyone free.
+ANY_THERAPIST = "any"
+NOT_BOOKABLE = (
+    "That therapist isn't taking bookings right now, so we'll show you the times any of our "
+    "therapists can come."
+)
+
 STEP_OF_FIELD = {
     "service": "book",
     "minutes": "book",
@@ -98,8 +110,15 @@ def book(request):
     """Step 1: service, length, zip code (and therapist preference, which shapes the times)."""
     draft = BookingDraft.load(request.session)
     if request.method != "POST":
+        if "therapist" in request.GET:
+            _therapist_choose(request, draft, request.GET["therapist"])
+        therapist = _therapist_asked(request, draft)
         form = ServiceStepForm(initial=_step_one_initial(request, draft))
-        return render(request, "booking/book_service.html", {"form": form, "step": 1})
+        return render(
+            request,
+            "booking/book_service.html",
+            {"form": form, "step": 1, "therapist": therapist},
+        )
     form = ServiceStepForm(request.POST)
     if form.is_valid():
         service, zip_code = form.cleaned_data["service"], form.cleaned_data["zip_code"]
@@ -114,7 +133,27 @@ def book(request):
             draft.save(request.session)
             return redirect("booking:book_time")
         form.add_error("zip_code", refusal)
-    return render(request, "booking/book_service.html", {"form": form, "step": 1})
+    context = {"form": form, "step": 1, "therapist": draft.therapist()}
+    return render(request, "booking/book_service.html", context)
+
+
+def _therapist_choose(request, draft: BookingDraft, slug: str) -> None:
+    """``?therapist=<slug>`` asks for that therapist, ``?therapist=any`` for anyone free."""
+    draft.choose_therapist("" if slug == ANY_THERAPIST else slug)
+    draft.save(request.session)
+
+
+def _therapist_asked(request, draft: BookingDraft):
+    """The therapist the draft asks for; one who can no longer be booked is dropped, with a
+    message saying so, and anyone free comes instead."""
+    if not draft.therapist_slug:
+        return None
+    therapist = draft.therapist()
+    if therapist is None:
+        draft.choose_therapist("")
+        draft.save(request.session)
+        messages.info(request, NOT_BOOKABLE)
+    return therapist
 
 
 @require_POST
@@ -164,6 +203,10 @@ def book_time(request):
     draft, service = _draft_for(request, "service")
     if service is None:
         return redirect("booking:book")
+    if request.method == "GET" and request.GET.get("therapist") == ANY_THERAPIST:
+        _therapist_choose(request, draft, ANY_THERAPIST)
+        return redirect("booking:book_time")
+    therapist = _therapist_asked(request, draft)
     chosen_day = _chosen_day(request, draft)
     asked_from = day_asked(request, "from") if request.method == "GET" else None
     first_day = picker_first_day(asked=asked_from, chosen_day=chosen_day)
@@ -173,6 +216,7 @@ def book_time(request):
         zip_code=draft.zip_code,
         gender=draft.gender_preference,
         first_day=first_day,
+        therapist=therapist,
     )
     if request.method == "POST":
         form = TimeStepForm(request.POST, slots=availability.slots)
@@ -193,6 +237,7 @@ def book_time(request):
         "draft": draft,
         "availability": availability,
         "slot_taken": draft.slot_taken,
+        "therapist": therapist,
         **slot_picker(
             availability,
             chosen_day=chosen_day,
@@ -241,7 +286,8 @@ def _referral_reuse(request, draft: BookingDraft, service):
         messages.error(request, "That referral can't be used for this massage; enter its details.")
     else:
         initial |= {name: getattr(referral, name) for name in REFERRAL_FIELDS}
-    form = DetailsForm(initial=initial, service=service, day=_massage_day(draft))
+    shown = dataclasses.replace(draft, details=initial)
+    form = details_form(request, draft=shown, service=service, day=_massage_day(draft))
     return _details_page(request, draft, service, form)
 
 
@@ -309,9 +355,9 @@ def _review_ends_at(service, draft: BookingDraft):
     return draft.starts_at + timedelta(minutes=minutes)
 
 
-def _book(request, draft: BookingDraft, service):
+def _book(request, draft: BookingDraft, service, therapist):
     """Book the draft; with payments on, only with the card the client confirmed for it."""
-    arguments = draft.booking_arguments(service)
+    arguments = draft.booking_arguments(service, therapist)
     if not payments_enabled():
         return booking_create(**arguments)
     saved_card = request.POST.get("saved_card", "")
@@ -331,8 +377,15 @@ def _book(request, draft: BookingDraft, service):
 def _confirm(request, draft: BookingDraft, service):
     if rate_limit_reached(request, scope="booking", rate=settings.BOOKING_RATE_LIMIT):
         return rate_limited(request)
+    asked = bool(draft.therapist_slug)
+    therapist = _therapist_asked(request, draft)
+    if asked and therapist is None:
+        # They can't be booked any more: the client chooses again from anyone's times.
+        draft.starts_at = None
+        draft.save(request.session)
+        return redirect("booking:book_time")
     try:
-        booking = _book(request, draft, service)
+        booking = _book(request, draft, service, therapist)
     except CardNotReady as refusal:
         messages.error(request, " ".join(refusal.messages))
         return redirect("booking:book_review")
@@ -382,7 +435,45 @@ def _details_data(draft: BookingDraft) -> dict:
     return data
 
 
+# What "Book again" carries over to the details step. Not consent to the terms or to texts
+# (asked afresh each time), nor health notes or a referral, which may have changed.
+AGAIN_DETAILS = (
+    "client_name",
+    "client_email",
+    "client_phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "access_notes",
+    "pressure",
+)
+
+
+@private_page
 @require_POST
 def book_again(request, token):
-    """Step 1 filled in from an earlier booking (its private link's token)."""
-    raise Http404
+    """A new draft filled in from an earlier booking (its private link's token): the same
+    massage, length, place and preferences, straight to the time step. With ``therapist`` (the
+    slug of one who treated that booking), with them only."""
+    booking = booking_or_404(token)
+    draft = BookingDraft(
+        zip_code=booking.zip_code,
+        gender_preference=booking.gender_preference or Booking.GenderPreference.ANY,
+        details={name: getattr(booking, name) for name in AGAIN_DETAILS},
+    )
+    slug = request.POST.get("therapist", "")
+    if slug in {appointment.therapist.slug for appointment in booking.appointments.all()}:
+        draft.therapist_slug = slug
+    service = service_list_active().filter(pk=booking.service_id).first()
+    if service is None or service.duration_for(booking.minutes) is None:
+        draft.save(request.session)
+        if service is None:
+            messages.info(request, f"We no longer offer {booking.service.name}. Choose a massage.")
+        else:
+            draft.service_slug = service.slug
+            draft.save(request.session)
+            messages.info(request, f"{lengths_offered_message(service)} Choose a length.")
+        return redirect(reverse("booking:book") + (f"?service={service.slug}" if service else ""))
+    draft.service_slug, draft.minutes = service.slug, booking.minutes
+    draft.save(request.session)
+    return redirect("booking:book_time")
