@@ -27,12 +27,13 @@ def _recycle_database_connections(task=None, **kwargs):
 
 @shared_task(bind=True, acks_late=True, max_retries=None, ignore_result=True)
 def notification_send(self, notification_id: int) -> str:
-    """Send this row and, with it, a batch of other due rows over one mail connection."""
-    outcomes = delivery.notification_send_batch(
-        notification_id=notification_id, limit=settings.NOTIFICATION_SEND_BATCH
-    )
-    # Inline (no broker) nothing waits either: the row keeps its next try for the sweep.
+    """Send this row and, with it, a batch of other due rows over one mail connection. Inline
+    (no broker: the task runs in the request that queued it) only this row."""
     fast = not self.request.is_eager
+    outcomes = delivery.notification_send_batch(
+        notification_id=notification_id, limit=settings.NOTIFICATION_SEND_BATCH if fast else 1
+    )
+    # Inline nothing waits either: the row keeps its next try for the sweep.
     for other_id, outcome in outcomes.items():
         # A row of the batch that failed for now gets its own countdown retry, as if its own
         # task had tried it; if that can't be published, the sweep still has its next try.
