@@ -6,10 +6,13 @@
 Builds a throwaway database next to the one DATABASE_URL names (``<name>_bench_notifications``)
 with 500 bookings, starts an SMTP sink on loopback and one worker the way ``make worker`` does
 (``celery -A spatheory worker --beat``, on a queue of its own, ``EMAIL_URL`` pointing at the
-sink), then writes one confirmation per booking through the outbox, each in its own
-transaction as a booking would. It times from the first enqueue to the 500th message accepted
-by the sink. Stops by itself after TIMEOUT seconds, kills the worker, deletes its queue and drops
-the database. The last line is ``emails_per_second=<decimal>``.
+sink, production settings: DEBUG off), then writes one confirmation per booking through the
+outbox, each in its own transaction as a booking would. It times from the first enqueue to the
+500th message accepted by the sink. Then, as the ceiling in the same run, it renders the same
+500 messages and sends them straight to the same sink over one reused SMTP connection, timed from
+the first send to the last accept, and prints the outbox's rate as a % of it. Stops by itself
+after TIMEOUT seconds, kills the worker, deletes its queue and drops the database. The last line
+is ``emails_per_second=<decimal>``.
 """
 
 import logging
@@ -46,25 +49,41 @@ for name in ("DATABASE_URL", "CELERY_BROKER_URL"):
 if urlsplit(os.environ["DATABASE_URL"]).scheme not in {"postgres", "postgresql", "pgsql"}:
     sys.exit("DATABASE_URL must be a PostgreSQL URL: the worker needs a database it can share.")
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spatheory.settings")
-os.environ["CELERY_TASK_DEFAULT_QUEUE"] = QUEUE
-os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+# The app's production settings, for this process (the bookings' side) and the worker.
+os.environ.update(
+    {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": f"bench-{uuid.uuid4().hex}",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": "http://127.0.0.1:8000",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_COOKIES": "0",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
+        "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    }
+)
+os.environ["DJANGO_SETTINGS_MODULE"] = "spatheory.settings"
 
 import django  # noqa: E402
 
 django.setup()
 
 from aiosmtpd.controller import Controller  # noqa: E402
+from django.core.mail import get_connection  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from booking.models import Booking, Notification, Service  # noqa: E402
+from booking.notifications.messages import notification_message  # noqa: E402
 from booking.notifications.outbox import notification_enqueue  # noqa: E402
 from spatheory.celery import app  # noqa: E402
 from therapists.models import Modality  # noqa: E402
 
 NOTIFICATION_HEADER = re.compile(rb"^X-Spa-Theory-Notification: *(\d+)", re.MULTILINE)
+# The ceiling's copies carry ids past any row's, so the sink tells them apart.
+CEILING_IDS = 10**9
 
 
 class SinkHandler:
@@ -266,12 +285,48 @@ def measure(sink: Sink, bookings, deadline: float) -> tuple[bool, dict]:
         Notification.objects.filter(pk__in=enqueued).values_list("status").annotate(n=Count("pk"))
     )
     return complete, {
+        "ids": list(enqueued),
         "received": len(arrivals),
         "duplicates": duplicates,
         "sent": statuses.get("sent", 0),
         "enqueue_seconds": enqueue_seconds,
         "elapsed": elapsed,
         "latencies": sorted(arrivals[pk] - enqueued[pk] for pk in arrivals),
+        "rate": len(arrivals) / elapsed if elapsed > 0 else 0.0,
+    }
+
+
+def measure_ceiling(sink: Sink, smtp_port: int, ids, deadline: float) -> tuple[bool, dict]:
+    """The same messages straight to the same sink over one reused SMTP connection, rendered
+    before the clock starts: what the mail server alone allows."""
+    rows = Notification.objects.select_related("booking__service").filter(pk__in=ids)
+    messages = []
+    for n, row in enumerate(rows.order_by("pk")):
+        message = notification_message(row)
+        message.extra_headers["X-Spa-Theory-Notification"] = str(CEILING_IDS + n)
+        messages.append(message)
+    expected = {CEILING_IDS + n for n in range(len(messages))}
+    backend = get_connection(
+        "django.core.mail.backends.smtp.EmailBackend",
+        host="127.0.0.1",
+        port=smtp_port,
+        username="",
+        password="",
+        use_tls=False,
+        use_ssl=False,
+        timeout=10,
+        fail_silently=False,
+    )
+    started = time.monotonic()
+    with backend:
+        backend.send_messages(messages)
+    complete = sink.wait_for(expected, timeout=max(1.0, deadline - time.monotonic()))
+    with sink.lock:
+        arrivals = [sink.arrivals[pk] for pk in expected if pk in sink.arrivals]
+    elapsed = (max(arrivals) if arrivals else time.monotonic()) - started
+    return complete, {
+        "received": len(arrivals),
+        "elapsed": elapsed,
         "rate": len(arrivals) / elapsed if elapsed > 0 else 0.0,
     }
 
@@ -314,8 +369,13 @@ def main() -> int:
         report(result)
         if not complete:
             print(f"timed out after {TIMEOUT:.0f} s with {result['received']} of {COUNT} accepted")
+        ceiling_complete, ceiling = measure_ceiling(sink, smtp_port, result["ids"], deadline)
+        share = 100 * result["rate"] / ceiling["rate"] if ceiling["rate"] else 0.0
+        print(f"{'direct SMTP, one connection (s)':<34}{ceiling['elapsed']:>10.2f}")
+        print(f"{'ceiling (emails/s)':<34}{ceiling['rate']:>10.1f}")
+        print(f"{'outbox, % of the ceiling':<34}{share:>10.1f}")
         print(f"emails_per_second={result['rate']:.1f}")
-        return 0 if complete and not result["duplicates"] else 1
+        return 0 if complete and ceiling_complete and not result["duplicates"] else 1
     finally:
         if worker is not None:
             stop_worker(worker)

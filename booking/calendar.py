@@ -68,9 +68,12 @@ def booking_ics(*, booking: Booking, method: str = "REQUEST") -> bytes:
     attendee.params["partstat"] = vText("ACCEPTED")
     event.add("attendee", attendee)
 
-    calendar.add_component(_vtimezone(settings.TIME_ZONE, booking.starts_at.astimezone(zone).year))
     calendar.add_component(event)
-    return calendar.to_ical()
+    # The zone goes in before the event, as add_component would put it, from bytes serialised
+    # once per year: folding its lines again for every email was most of an invite's cost.
+    head, begin, rest = calendar.to_ical().partition(b"BEGIN:VEVENT\r\n")
+    year = booking.starts_at.astimezone(zone).year
+    return head + _vtimezone_ical(settings.TIME_ZONE, year) + begin + rest
 
 
 def therapist_jobs_ics(*, therapist: Therapist, appointments: Iterable[Appointment]) -> bytes:
@@ -119,6 +122,11 @@ def _vtimezone(tzid: str, year: int) -> Timezone:
     """The zone's rules around ``year``: enough for the event, and far cheaper to build and
     send than the full 1970-2038 history."""
     return Timezone.from_tzid(tzid, first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1))
+
+
+@cache
+def _vtimezone_ical(tzid: str, year: int) -> bytes:
+    return _vtimezone(tzid, year).to_ical()
 
 
 def _address(booking: Booking) -> str:

@@ -3,6 +3,7 @@
 
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun
+from django.conf import settings
 from django.db import close_old_connections
 
 from . import retention
@@ -26,15 +27,26 @@ def _recycle_database_connections(task=None, **kwargs):
 
 @shared_task(bind=True, acks_late=True, max_retries=None, ignore_result=True)
 def notification_send(self, notification_id: int) -> str:
-    outcome = delivery.notification_send_now(notification_id=notification_id)
-    # Inline (no broker) nothing waits either: the row keeps its next try for the sweep.
-    if (
-        outcome.retry_in is None
-        or outcome.retry_in > FAST_RETRY_MAX_SECONDS
-        or self.request.is_eager
-    ):
+    """Send this row and, with it, a batch of other due rows over one mail connection. Inline
+    (no broker: the task runs in the request that queued it) only this row."""
+    fast = not self.request.is_eager
+    outcomes = delivery.notification_send_batch(
+        notification_id=notification_id, limit=settings.NOTIFICATION_SEND_BATCH if fast else 1
+    )
+    # Inline nothing waits either: the row keeps its next try for the sweep.
+    for other_id, outcome in outcomes.items():
+        # A row of the batch that failed for now gets its own countdown retry, as if its own
+        # task had tried it; if that can't be published, the sweep still has its next try.
+        if other_id != notification_id and fast and _fast_retry(outcome):
+            outbox.notification_publish(ids=[other_id], countdown=outcome.retry_in)
+    outcome = outcomes[notification_id]
+    if not (fast and _fast_retry(outcome)):
         return outcome.status
     raise self.retry(countdown=outcome.retry_in)
+
+
+def _fast_retry(outcome: delivery.SendOutcome) -> bool:
+    return outcome.retry_in is not None and outcome.retry_in <= FAST_RETRY_MAX_SECONDS
 
 
 @shared_task(ignore_result=True)

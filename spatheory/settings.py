@@ -559,6 +559,10 @@ if NOTIFICATION_RETRY_MAX_SECONDS < 1 or NOTIFICATION_RETRY_WINDOW_HOURS < 1:
     )
 NOTIFICATION_STALE_SENDING_MINUTES = _env(env.int, "NOTIFICATION_STALE_SENDING_MINUTES", 5)
 NOTIFICATION_SWEEP_BATCH = _env(env.int, "NOTIFICATION_SWEEP_BATCH", 1000)
+# A send task takes its own row and up to this many due rows in all, sent over one connection.
+NOTIFICATION_SEND_BATCH = _env(env.int, "NOTIFICATION_SEND_BATCH", 50)
+if NOTIFICATION_SEND_BATCH < 1:
+    raise ImproperlyConfigured("NOTIFICATION_SEND_BATCH must be 1 or more")
 
 # Every handler redacts booking and job tokens (spatheory/logging.py). Django's own handlers are
 # replaced: its request warnings reach the console here, runserver's lines their own handler.

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,6 +18,7 @@ from django.db import connection
 
 from booking.models import TOKEN_PATTERN, new_token
 from spatheory.logging import RedactTokens
+from tests.booking.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 30
@@ -128,15 +128,15 @@ def get(port: int, path: str, **headers: str) -> int:
 
 
 def wait_until_serving(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
+    def serving() -> bool:
         assert server.poll() is None, server.communicate()
         try:
             get(port, "/healthz")
-            return
         except OSError:
-            time.sleep(0.2)
-    pytest.fail("the server did not start")
+            return False
+        return True
+
+    wait_for(serving, timeout=STARTUP_SECONDS, what="the server to start")
 
 
 def requests_with_tokens(port: int) -> list[str]:

@@ -22,12 +22,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from ..models import Notification
 from ..selectors import text_opted_out
-from .messages import notification_message, notification_text
+from .messages import ACTIVE_APPOINTMENTS, notification_message, notification_text
 from .optouts import text_opt_out
 from .texting import TextRefused, text_send
 
@@ -131,15 +132,76 @@ def _mail_send(message) -> None:
 def notification_send_now(*, notification_id: int) -> SendOutcome:
     """Claim, render and send one notification. Safe to call any number of times for the
     same row: only the call that claims it sends, and only once its next try is due."""
+    return notification_send_batch(notification_id=notification_id, limit=1)[notification_id]
+
+
+NOT_CLAIMED = SendOutcome(status="not_claimed")
+RELEASED = SendOutcome(status=Status.PENDING, retry_in=0)
+# A batch stops taking its next row after this long, well inside
+# NOTIFICATION_STALE_SENDING_MINUTES, so the sweep never takes a claimed row for abandoned.
+BATCH_SECONDS = 60
+
+
+def notification_send_batch(*, notification_id: int, limit: int) -> dict[int, SendOutcome]:
+    """Claim ``notification_id`` and, once it is claimed, up to ``limit - 1`` other rows that
+    are due, then send them one after another over the kept mail connection. Returns each
+    claimed row's outcome (``notification_id``'s is ``not_claimed`` when another call has it).
+
+    The other rows are locked with ``SKIP LOCKED`` while they are claimed, so workers draining
+    the outbox side by side never wait on each other nor claim one row twice; the tasks
+    published for rows a batch took find nothing left to claim. Each row keeps its own outcome:
+    one that fails goes back to pending with its own next try (or fails for good), and the
+    rest are marked sent as each is accepted."""
     now = timezone.now()
-    claimed = Notification.objects.filter(
-        pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now + CLOCK_TOLERANCE
-    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
-        return SendOutcome(status="not_claimed")
-    notification = Notification.objects.select_related(
-        "booking__service", "appointment__therapist"
-    ).get(pk=notification_id)
+    due = Notification.objects.filter(
+        status=Status.PENDING, next_attempt_at__lte=now + CLOCK_TOLERANCE
+    )
+    claim = {"status": Status.SENDING, "claimed_at": now, "attempts": F("attempts") + 1}
+    if not due.filter(pk=notification_id).update(**claim):
+        return {notification_id: NOT_CLAIMED}
+    ids = [notification_id]
+    if limit > 1:
+        with transaction.atomic():
+            others = list(
+                due.exclude(pk=notification_id)
+                .order_by("next_attempt_at", "pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[: limit - 1]
+            )
+            if others:
+                Notification.objects.filter(pk__in=others, status=Status.PENDING).update(**claim)
+        ids += others
+    rows = {
+        row.pk: row
+        for row in Notification.objects.select_related("booking__service", "appointment__therapist")
+        .prefetch_related(ACTIVE_APPOINTMENTS)
+        .filter(pk__in=ids, status=Status.SENDING)
+    }
+    outcomes: dict[int, SendOutcome] = {}
+    started = time.monotonic()
+    try:
+        for pk in ids:
+            if pk in rows:
+                outcomes[pk] = _deliver(rows[pk])
+            if time.monotonic() - started > BATCH_SECONDS:
+                break  # a slow mail server: leave the rest to other tasks
+    finally:
+        # The rows not tried go back to pending, due at once, as if they had not been claimed
+        # (they are published again); on an unexpected error (the database gone) the sweep has
+        # them.
+        untried = [pk for pk in ids if pk not in outcomes and pk in rows]
+        if untried:
+            Notification.objects.filter(pk__in=untried, status=Status.SENDING).update(
+                status=Status.PENDING, attempts=F("attempts") - 1, next_attempt_at=now
+            )
+            outcomes |= dict.fromkeys(untried, RELEASED)
+    outcomes.setdefault(notification_id, NOT_CLAIMED)
+    return outcomes
+
+
+def _deliver(notification: Notification) -> SendOutcome:
+    """Render and send one claimed row, and record the outcome on it."""
+    notification_id = notification.pk
     mine = Notification.objects.filter(pk=notification_id, status=Status.SENDING)
     by_text = notification.channel == Notification.Channel.SMS
     if by_text and text_opted_out(phone=notification.recipient):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -28,7 +29,7 @@ from therapists.selectors import credential_expiry_list
 
 from ..calendar import booking_ics
 from ..formatting import local_time, local_when, local_when_text
-from ..models import Booking, Notification
+from ..models import Appointment, Booking, Notification
 from ..selectors import (
     appointment_list_at_risk,
     appointment_risk_reason,
@@ -267,6 +268,21 @@ def _booking_context(booking: Booking) -> dict:
     }
 
 
+# Loads, with a batch of rows, the appointments the client and staff messages name.
+ACTIVE_APPOINTMENTS = Prefetch(
+    "booking__appointments",
+    queryset=Appointment.objects.filter(is_active=True).select_related("therapist"),
+    to_attr="active_appointments",
+)
+
+
+def _active_appointments(booking: Booking) -> list[Appointment]:
+    prefetched = getattr(booking, "active_appointments", None)
+    if prefetched is not None:
+        return prefetched
+    return list(booking.appointments.filter(is_active=True).select_related("therapist"))
+
+
 # Context builders: one per audience; None when the message is no longer needed.
 
 JOB_UPDATES = {Kind.CLIENT_ON_MY_WAY, Kind.CLIENT_RUNNING_LATE, Kind.STAFF_RUNNING_LATE}
@@ -295,7 +311,7 @@ def _client_context(notification: Notification) -> dict | None:
         return None
     if notification.kind in JOB_UPDATES and booking.status != Booking.Status.CONFIRMED:
         return None
-    active = booking.appointments.filter(is_active=True).select_related("therapist")
+    active = _active_appointments(booking)
     return (
         _booking_context(booking)
         | _job_update_context(notification)
@@ -331,7 +347,7 @@ def _therapist_context(notification: Notification) -> dict | None:
 
 def _staff_context(notification: Notification) -> dict:
     booking = notification.booking
-    active = booking.appointments.filter(is_active=True).select_related("therapist")
+    active = _active_appointments(booking)
     return (
         _booking_context(booking)
         | _job_update_context(notification)

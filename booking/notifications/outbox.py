@@ -105,15 +105,15 @@ def reminder_notify(*, booking: Booking) -> Notification | None:
     return email
 
 
-def notification_publish(*, ids: Iterable[int]) -> int:
-    """Hand the ids to the broker. Never raises and never waits long: if the broker can't be
-    reached the rows stay pending and ``notification_sweep_run`` publishes them later. Returns
-    how many were published."""
+def notification_publish(*, ids: Iterable[int], countdown: int | None = None) -> int:
+    """Hand the ids to the broker (to run ``countdown`` seconds from now, if given). Never
+    raises and never waits long: if the broker can't be reached the rows stay pending and
+    ``notification_sweep_run`` publishes them later. Returns how many were published."""
     send = current_app.tasks[SEND_TASK]
     published = 0
     for notification_id in ids:
         try:
-            send.apply_async((notification_id,), retry=False)
+            send.apply_async((notification_id,), countdown=countdown, retry=False)
         except Exception as exc:
             logger.warning(
                 "Could not publish notification %s; the sweep will retry it",

@@ -323,6 +323,64 @@ def test_a_kept_connection_the_server_dropped_is_replaced_at_once(booking, smtp_
     assert len(mail.outbox) == 2
 
 
+class RefusingBackend(EmailBackend):
+    """Stands in for the SMTP server: asks the addresses in ``busy`` to try again later once
+    each, and accepts everything else."""
+
+    busy: set = set()
+
+    def send_messages(self, messages):
+        [message] = messages
+        if message.to[0] in RefusingBackend.busy:
+            RefusingBackend.busy.discard(message.to[0])
+            raise smtplib.SMTPDataError(451, b"Try again later")
+        return super().send_messages(messages)
+
+
+def test_a_batch_sends_each_due_row_once_and_retries_the_one_that_failed_alone(
+    booking, settings, time_machine
+):
+    settings.EMAIL_BACKEND = "tests.booking.test_notifications.RefusingBackend"
+    delivery._mail_close()
+    RefusingBackend.busy = {"bookings@spatheory.com"}
+    rows = emails(booking_change_notify(booking=booking, change=Change.CREATED))
+    first, *others = rows
+    staff = next(row for row in rows if row.recipient == "bookings@spatheory.com")
+
+    outcomes = delivery.notification_send_batch(notification_id=first.pk, limit=50)
+    assert {
+        pk: outcome.status for pk, outcome in outcomes.items() if pk in {r.pk for r in rows}
+    } == {row.pk: Status.PENDING if row == staff else Status.SENT for row in rows}
+    assert outcomes[staff.pk].retry_in == 2
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        row.recipient for row in rows if row != staff
+    )
+    # The tasks published for the rows the batch took find nothing to claim, the failed row's
+    # own included, until its next try is due; then it alone goes out.
+    for row in others:
+        assert notification_send_now(notification_id=row.pk).status == "not_claimed"
+    time_machine.shift(timedelta(seconds=2))
+    again = delivery.notification_send_batch(notification_id=staff.pk, limit=50)
+    assert {pk: outcome.status for pk, outcome in again.items()} == {staff.pk: Status.SENT}
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(row.recipient for row in rows)
+    attempts = dict(Notification.objects.filter(channel="email").values_list("pk", "attempts"))
+    assert attempts == {row.pk: 2 if row == staff else 1 for row in rows}
+    RefusingBackend.busy = set()
+
+
+def test_a_batch_takes_no_row_before_its_next_try_nor_more_than_its_limit(booking):
+    rows = emails(booking_change_notify(booking=booking, change=Change.CREATED))
+    first, later, *_ = rows
+    Notification.objects.filter(pk=later.pk).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    outcomes = delivery.notification_send_batch(notification_id=first.pk, limit=2)
+    assert len(outcomes) == 2
+    assert first.pk in outcomes and later.pk not in outcomes
+    assert len(mail.outbox) == 2
+    assert Notification.objects.get(pk=later.pk).status == Status.PENDING
+
+
 def test_the_backoff_doubles_up_to_six_hours():
     assert [delivery._backoff(n) for n in (1, 2, 3, 10, 14, 15, 20, 500)] == [
         2,

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from celery.signals import task_postrun
 from django.contrib.admin.sites import site
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
@@ -192,6 +193,44 @@ def test_a_transient_smtp_failure_is_retried_then_sent_once(flaky_smtp, task_run
     assert len(client_messages()) == 1
 
 
+def test_a_row_that_failed_in_another_rows_batch_is_retried_soon_and_sent_once(
+    flaky_smtp, task_runs, settings
+):
+    # One task takes every row of the booking (the confirmation's publish comes first); the
+    # staff email's server is busy once. Its own task then finds nothing to claim, and the
+    # batch's countdown retry sends it, alone, a second later.
+    settings.EMAIL_BACKEND = f"{__name__}.BusyForStaffBackend"
+    BusyForStaffBackend.busy = True
+    booking = book()
+    staff = Notification.objects.get(booking=booking, kind=Kind.STAFF_BOOKING_CREATED)
+    wait_for(lambda: row_status(staff) == Status.SENT, what="the staff email after its retry")
+    wait_for(lambda: task_runs.count(staff.pk) == 2, what="its own task and the retry")
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "ada@example.com",
+        "bookings@spatheory.com",
+        "tess@example.com",
+    ]
+    attempts = dict(Notification.objects.filter(channel="email").values_list("kind", "attempts"))
+    assert attempts == {
+        Kind.CLIENT_CONFIRMATION: 1,
+        Kind.THERAPIST_ASSIGNED: 1,
+        Kind.STAFF_BOOKING_CREATED: 2,
+    }
+
+
+class BusyForStaffBackend(EmailBackend):
+    """The mail server, asking to try the staff address again later, once."""
+
+    busy = False
+
+    def send_messages(self, messages):
+        [message] = messages
+        if BusyForStaffBackend.busy and message.to == ["bookings@spatheory.com"]:
+            BusyForStaffBackend.busy = False
+            raise smtplib.SMTPDataError(451, b"Try again later")
+        return super().send_messages(messages)
+
+
 def test_a_long_wait_is_kept_on_the_row_and_the_sweep_sends_it_when_due(
     flaky_smtp, task_runs, monkeypatch
 ):
@@ -199,18 +238,32 @@ def test_a_long_wait_is_kept_on_the_row_and_the_sweep_sends_it_when_due(
     # restart, only the row's next try remains, and the sweep acts on it.
     monkeypatch.setattr("booking.tasks.FAST_RETRY_MAX_SECONDS", 0)
     flaky_smtp.append(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"))
-    with transaction.atomic():
-        booking = book()
-        Notification.objects.filter(booking=booking).exclude(kind=Kind.CLIENT_CONFIRMATION).delete()
-    row = Notification.objects.get(booking=booking)
-    wait_for(lambda: task_runs.count(row.pk) == 1, what="the first try")
+    states = []
+    record_state = lambda args=(), state=None, **kwargs: states.append((args[0], state))  # noqa: E731
+    task_postrun.connect(record_state, sender=notification_send, weak=False)
+    try:
+        with transaction.atomic():
+            booking = book()
+            Notification.objects.filter(booking=booking).exclude(
+                kind=Kind.CLIENT_CONFIRMATION
+            ).delete()
+        row = Notification.objects.get(booking=booking)
+        wait_for(lambda: task_runs.count(row.pk) == 1, what="the first try")
+    finally:
+        task_postrun.disconnect(record_state, sender=notification_send)
     row.refresh_from_db()
     assert (row.status, row.attempts) == (Status.PENDING, 1)
     assert row.next_attempt_at > row.claimed_at
-    time.sleep(1.5)  # past the 1-second backoff: nothing comes back by itself
-    assert task_runs.count(row.pk) == 1
+    # The run ended without scheduling a retry of itself (a run that publishes a countdown
+    # retry ends in RETRY): nothing comes back by itself.
+    assert [state for pk, state in states if pk == row.pk] == ["SUCCESS"]
 
-    assert notification_sweep_run() == 0  # due, but for less than the sweep's minute
+    # Past its backoff the row is due, but for less than the sweep's minute.
+    Notification.objects.filter(pk=row.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=30)
+    )
+    assert notification_sweep_run() == 0
+    assert task_runs.count(row.pk) == 1
     Notification.objects.filter(pk=row.pk).update(
         next_attempt_at=timezone.now() - timedelta(minutes=2)
     )
