@@ -22,10 +22,11 @@ travel: therapists start from home, which their service radius already covers.
 import enum
 import math
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from operator import itemgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from therapists.eligibility import therapist_is_bookable
@@ -60,9 +61,9 @@ class Slot:
     ends_at: datetime
 
 
-@dataclass(frozen=True)
-class Busy:
-    """An appointment the therapist already has, in UTC minutes since 1970, and its zip code."""
+class Busy(NamedTuple):
+    """An appointment the therapist already has, in UTC minutes since 1970, and its zip code.
+    A plain tuple: thousands load per request without making work for the garbage collector."""
 
     start: int
     end: int
@@ -75,37 +76,74 @@ class Busy:
 
 @dataclass
 class TherapistCalendar:
-    """One therapist's inputs: the model instance (modalities prefetched, read only by the
-    eligibility predicate), weekly hours by weekday in local time, time off and appointments."""
+    """One therapist's inputs: the therapist (a model instance, or any record with the
+    attributes the eligibility predicate reads), weekly hours by weekday in local time, time off
+    and appointments (``Busy`` or plain ``(start, end, zip_code)`` tuples, read by position).
+    ``modality_ids``, when given, is what the therapist offers, so the predicate needs no
+    ``modalities`` prefetch."""
 
     therapist: object
     hours: dict[int, list[tuple[time, time]]]
     time_off: list[tuple[datetime, datetime]]
-    busy: list[Busy]
+    busy: list[tuple[int, int, str]]
+    modality_ids: frozenset[int] | None = None
 
     def __post_init__(self):
-        self.busy = sorted(self.busy, key=lambda busy: busy.start)
-        self._busy_starts = [busy.start for busy in self.busy]
+        self.busy = sorted(self.busy, key=itemgetter(0))
         self._time_off_minutes = [(_minute(start), _minute(end)) for start, end in self.time_off]
+        self._hours = {
+            weekday: tuple(sorted(windows)) for weekday, windows in self.hours.items() if windows
+        }
+        self._forbidden: dict[tuple, tuple[list, list]] = {}
 
-        self._blocked: dict[tuple, list[tuple[int, int]]] = {}
-
-    def blocked_near(self, first: int, last: int, query: "SlotQuery") -> list[tuple[int, int]]:
-        """Start times ruled out by appointments starting within a day of [first, last]: open
-        intervals (lo, hi), each an appointment widened by the session before it and the travel
-        gap on both sides. Worked out once per appointment for a query, then reused every day."""
+    def forbidden(self, query: "SlotQuery", gaps: dict | None = None) -> tuple[list, list]:
+        """Start times ruled out for a query, as sorted disjoint open intervals (lo, hi) and
+        their upper ends: time off widened by the session before it (a session may not run into
+        it), and every appointment widened by the session before it and the travel gap on both
+        sides. Worked out once per query, then reused every day."""
         key = (query.zip_code, query.busy_minutes, query.buffer_minutes)
-        if key not in self._blocked:
-            blocked = []
-            for busy in self.busy:
-                gap = required_gap(
-                    busy.zip_code, query.zip_code, buffer_minutes=query.buffer_minutes
-                )
-                blocked.append((busy.start - gap - query.busy_minutes, busy.end + gap))
-            self._blocked[key] = blocked
-        lo = bisect_left(self._busy_starts, first - MINUTES_PER_DAY)
-        hi = bisect_right(self._busy_starts, last + MINUTES_PER_DAY)
-        return self._blocked[key][lo:hi]
+        found = self._forbidden.get(key)
+        if found is None:
+            found = self._forbidden[key] = _forbidden_intervals(self, query, gaps)
+        return found
+
+
+class _Gaps(dict):
+    """The travel gap after (and before) an appointment, by the appointment's zip code, for one
+    query: worked out once per zip code."""
+
+    def __init__(self, query: "SlotQuery"):
+        super().__init__()
+        self.query = query
+
+    def __missing__(self, zip_code: str) -> int:
+        query = self.query
+        gap = required_gap(zip_code, query.zip_code, buffer_minutes=query.buffer_minutes)
+        self[zip_code] = gap
+        return gap
+
+
+def _forbidden_intervals(calendar: TherapistCalendar, query: "SlotQuery", gaps) -> tuple:
+    length = query.busy_minutes
+    gaps = _Gaps(query) if gaps is None else gaps
+    blocked = [(start - length, end) for start, end in calendar._time_off_minutes]
+    blocked += [
+        (start - gaps[zip_code] - length, end + gaps[zip_code])
+        for start, end, zip_code in calendar.busy
+    ]
+    blocked.sort()
+    # Open intervals that overlap make one; two that only touch leave the touching minute free.
+    merged: list[tuple[int, int]] = []
+    last_hi = None
+    for lo, hi in blocked:
+        if last_hi is not None and lo < last_hi:
+            if hi > last_hi:
+                merged[-1] = (merged[-1][0], hi)
+                last_hi = hi
+        else:
+            merged.append((lo, hi))
+            last_hi = hi
+    return merged, [hi for _, hi in merged]
 
 
 @dataclass(frozen=True)
@@ -189,81 +227,104 @@ def _grid(query: SlotQuery, day: date) -> list[int]:
     return starts
 
 
-def _working_stretches(calendar: TherapistCalendar, query: SlotQuery, day: date) -> list:
-    """The day's working hours as UTC minutes [start, end], touching or overlapping windows
-    merged into one stretch of work: 9-1 and 1-5 is 9-5."""
-    windows = sorted(
-        (_window_minute(day, start, query.tz), _window_minute(day, end, query.tz))
-        for start, end in calendar.hours.get(day.weekday(), ())
+@lru_cache(maxsize=8192)
+def _allowed_starts(windows: tuple, day: date, tz: ZoneInfo, length: int) -> tuple:
+    """Closed intervals [a, b] of UTC minutes where a session of ``length`` minutes fits in the
+    day's working hours, ``windows`` of local (start, end) times. Touching or overlapping
+    windows make one stretch of work first: 9-1 and 1-5 is 9-5. Shared by every therapist with
+    the same hours."""
+    stretches = sorted(
+        (_window_minute(day, start, tz), _window_minute(day, end, tz)) for start, end in windows
     )
     merged: list[list[int]] = []
-    for start, end in windows:
+    for start, end in stretches:
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    return merged
+    return tuple((start, end - length) for start, end in merged if end - length >= start)
 
 
-def _carve(allowed: list[tuple], forbidden: list[tuple]) -> list[tuple]:
-    """A start s is blocked by (lo, hi) when lo < s < hi: keep s <= lo and s >= hi."""
-    for lo, hi in forbidden:
-        carved = []
-        for first, last in allowed:
-            if first <= min(last, lo):
-                carved.append((first, min(last, lo)))
-            if max(first, hi) <= last:
-                carved.append((max(first, hi), last))
-        allowed = carved
-    return allowed
+def _subtract(first: int, last: int, forbidden: list, upper_ends: list):
+    """The closed interval [first, last] less the sorted disjoint open intervals of
+    ``forbidden`` (a start s is blocked by (lo, hi) when lo < s < hi), as closed intervals."""
+    index = bisect_right(upper_ends, first)
+    count = len(forbidden)
+    while index < count:
+        lo, hi = forbidden[index]
+        if lo >= last:
+            break
+        if lo >= first:
+            yield first, lo
+        first = hi
+        index += 1
+    if first <= last:
+        yield first, last
 
 
-def _open_intervals(calendar: TherapistCalendar, query: SlotQuery, day: date) -> list[tuple]:
-    """Closed intervals [a, b] of UTC minutes where a session may start on ``day``."""
-    length = query.busy_minutes
-    allowed = [
-        (start, end - length)
-        for start, end in _working_stretches(calendar, query, day)
-        if end - length >= start
-    ]
-    if not allowed:
-        return []
-    first = min(start for start, _ in allowed)
-    last = max(end for _, end in allowed)
-    return _carve(allowed, _forbidden(calendar, query, first, last))
-
-
-def _forbidden(calendar: TherapistCalendar, query: SlotQuery, first: int, last: int) -> list:
-    """Open intervals of starts between ``first`` and ``last`` ruled out by time off (the
-    session may not run into it) and by appointments with their travel gaps."""
-    blocked = [(start - query.busy_minutes, end) for start, end in calendar._time_off_minutes]
-    blocked += calendar.blocked_near(first, last, query)
-    return [(lo, hi) for lo, hi in blocked if hi > first and lo < last]
-
-
-def _free_starts(calendar: TherapistCalendar, query: SlotQuery, day: date, grid: list[int]):
-    for first, last in _open_intervals(calendar, query, day):
-        yield from grid[bisect_left(grid, first) : bisect_right(grid, last)]
+def _open_intervals(calendar: TherapistCalendar, query: SlotQuery, day: date, gaps=None):
+    """Closed intervals [a, b] of UTC minutes where a session may start on ``day``, disjoint
+    and in order."""
+    windows = calendar._hours.get(day.weekday())
+    if not windows:
+        return
+    forbidden, upper_ends = calendar.forbidden(query, gaps)
+    for first, last in _allowed_starts(windows, day, query.tz, query.busy_minutes):
+        yield from _subtract(first, last, forbidden, upper_ends)
 
 
 def _eligible(calendar: TherapistCalendar, query: SlotQuery, day: date) -> bool:
     return therapist_is_bookable(
-        calendar.therapist, on=day, modality_id=query.modality_id, zip_code=query.zip_code
+        calendar.therapist,
+        on=day,
+        modality_id=query.modality_id,
+        zip_code=query.zip_code,
+        modality_ids=calendar.modality_ids,
     )
 
 
-def _eligible_days(calendar: TherapistCalendar, query: SlotQuery, days: list[date]) -> set[date]:
-    """Days of the range on which the therapist is bookable.
+def _eligible_days(calendar: TherapistCalendar, query: SlotQuery, days: list[date]) -> list[date]:
+    """Days of the range on which the therapist is bookable, in order.
 
     Every condition of the predicate is either constant or holds on one unbroken run of dates
     (vetted since, licence/insurance/background check valid from-to), so when it holds on the
     first and last day it holds on every day between; otherwise ask it day by day.
     """
     if not days:
-        return set()
+        return []
     if _eligible(calendar, query, days[0]) and _eligible(calendar, query, days[-1]):
-        return set(days)
-    return {day for day in days if _eligible(calendar, query, day)}
+        return days
+    return [day for day in days if _eligible(calendar, query, day)]
+
+
+def _slot_grid(query: SlotQuery) -> tuple[list[int], dict[date, tuple[int, int]]]:
+    """Every grid start of the range in order, and where each day's starts sit in it."""
+    grid: list[int] = []
+    day_grid: dict[date, tuple[int, int]] = {}
+    for day in _days(query):
+        starts = _grid(query, day)
+        if starts:
+            day_grid[day] = (len(grid), len(grid) + len(starts))
+            grid.extend(starts)
+    return grid, day_grid
+
+
+def _free_changes(query, calendars, grid, day_grid) -> list[int]:
+    """For each grid start, how many more (or fewer) of ``calendars`` are free there than at
+    the one before: a running sum of it counts who is free at every start."""
+    changes = [0] * (len(grid) + 1)
+    days = list(day_grid)
+    gaps = _Gaps(query)
+    for calendar in calendars:
+        for day in _eligible_days(calendar, query, days):
+            low, high = day_grid[day]
+            for first, last in _open_intervals(calendar, query, day, gaps):
+                begin = bisect_left(grid, first, low, high)
+                stop = bisect_right(grid, last, begin, high)
+                if begin < stop:
+                    changes[begin] += 1
+                    changes[stop] -= 1
+    return changes
 
 
 def open_slots(
@@ -271,29 +332,29 @@ def open_slots(
 ) -> list[Slot]:
     """Every start time on the grid where enough distinct therapists are free; with
     ``therapist_id``, only those where that therapist is one of them (the client asked for
-    them)."""
-    days = list(_days(query))
-    eligible = {id(calendar): _eligible_days(calendar, query, days) for calendar in calendars}
+    them).
+
+    One pass per therapist over their open intervals: each adds one at the first grid start it
+    covers and takes one away after the last (a therapist's intervals are disjoint, so nobody
+    counts twice); a running sum over the grid then counts who is free at every start."""
+    grid, day_grid = _slot_grid(query)
+    if not grid:
+        return []
+    changes = _free_changes(query, calendars, grid, day_grid)
+    if therapist_id is None:
+        asked = [1] + [0] * len(grid)
+    else:
+        theirs = [c for c in calendars if c.therapist.pk == therapist_id]
+        asked = _free_changes(query, theirs, grid, day_grid)
     slots = []
-    for day in days:
-        grid = _grid(query, day)
-        if not grid:
-            continue
-        free = Counter()
-        asked_for: set[int] | None = None if therapist_id is None else set()
-        for calendar in calendars:
-            if day in eligible[id(calendar)]:
-                # A set: overlapping working-hours windows must not count one therapist twice.
-                starts = set(_free_starts(calendar, query, day, grid))
-                free.update(starts)
-                if therapist_id is not None and calendar.therapist.pk == therapist_id:
-                    asked_for = starts
-        slots.extend(
-            Slot(_moment(minute), _moment(minute + query.busy_minutes))
-            for minute in sorted(free)
-            if free[minute] >= query.therapists_needed
-            and (asked_for is None or minute in asked_for)
-        )
+    free = asked_free = 0
+    needed = query.therapists_needed
+    length = query.busy_minutes
+    for index, minute in enumerate(grid):
+        free += changes[index]
+        asked_free += asked[index]
+        if free >= needed and asked_free:
+            slots.append(Slot(_moment(minute), _moment(minute + length)))
     return slots
 
 
@@ -338,11 +399,15 @@ def _outside_window(query: SlotQuery, wall: time) -> bool:
 def _candidate(calendar: TherapistCalendar, query: SlotQuery, day: date, start: int):
     """The assignment facts for a therapist free at ``start``: minutes already booked that
     day and the trip from their previous visit (or home)."""
-    same_day = [b for b in calendar.busy if _moment(b.start).astimezone(query.tz).date() == day]
-    before = [b for b in same_day if b.end <= start]
-    origin = max(before, key=lambda b: b.end).zip_code if before else None
+    same_day = [
+        (begins, ends, zip_code)
+        for begins, ends, zip_code in calendar.busy
+        if _moment(begins).astimezone(query.tz).date() == day
+    ]
+    before = [visit for visit in same_day if visit[1] <= start]
+    origin = max(before, key=itemgetter(1))[2] if before else None
     miles = distance_miles(origin or calendar.therapist.home_zip, query.zip_code)
-    booked = sum(b.end - b.start for b in same_day)
+    booked = sum(ends - begins for begins, ends, _ in same_day)
     return Candidate(calendar.therapist, booked, miles or 0.0)
 
 

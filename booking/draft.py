@@ -59,7 +59,10 @@ class BookingDraft:
             return cls()
 
     def save(self, session) -> None:
-        session[SESSION_KEY] = self._to_json()
+        """Into the session, which is written back only when the draft changed."""
+        saved = self._to_json()
+        if session.get(SESSION_KEY) != saved:
+            session[SESSION_KEY] = saved
 
     @staticmethod
     def clear(session) -> None:

@@ -192,10 +192,14 @@ class ServiceStepForm(StepForm):
 
 
 class TimeStepForm(StepForm):
-    """The chosen start, one of the open slots offered on the page (sent as ISO 8601)."""
+    """The chosen start, one of the open slots offered on the page (sent as ISO 8601).
 
-    start = forms.ChoiceField(
+    The page draws its own radio buttons for the chosen day only, so the fortnight's slots are
+    matched against the one value sent, not turned into a choice list on every page view."""
+
+    start = forms.CharField(
         label="Choose a time",
+        strip=False,
         widget=forms.RadioSelect,
         error_messages={
             "required": "Choose a time.",
@@ -205,11 +209,16 @@ class TimeStepForm(StepForm):
 
     def __init__(self, *args, slots=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["start"].choices = [(slot.starts_at.isoformat(), "") for slot in slots]
-        self.slots = {slot.starts_at.isoformat(): slot for slot in slots}
+        self._slots = slots
 
     def clean_start(self):
-        return self.slots[self.cleaned_data["start"]].starts_at
+        sent = self.cleaned_data["start"]
+        for slot in self._slots:
+            if slot.starts_at.isoformat() == sent:
+                return slot.starts_at
+        raise forms.ValidationError(
+            self.fields["start"].error_messages["invalid_choice"], code="invalid_choice"
+        )
 
 
 class DetailsForm(StepForm):

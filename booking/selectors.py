@@ -5,7 +5,7 @@ of therapists, appointments or days, then hands plain data to ``booking.availabi
 """
 
 import re
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ from therapists.eligibility import therapist_serves_zip
 from therapists.models import Therapist, TimeOff, WorkingHours
 from therapists.validators import email_normalise, validate_zip_code
 
-from .availability import Busy, Slot, SlotQuery, TherapistCalendar, open_slots
+from .availability import Slot, SlotQuery, TherapistCalendar, open_slots
 from .models import (
     TOKEN_PATTERN,
     Appointment,
@@ -45,8 +45,13 @@ class EpochMinutes(Func):
     output_field = BigIntegerField()
 
     def as_postgresql(self, compiler, connection, **extra):
-        template = "(EXTRACT(EPOCH FROM %(expressions)s)::bigint / 60)"
+        template = "(date_part('epoch', %(expressions)s)::bigint / 60)"
         return self.as_sql(compiler, connection, template=template, **extra)
+
+    @property
+    def convert_value(self):
+        # The database's integers as they come: no converter to call for every row.
+        return self._convert_value_noop
 
     def as_sqlite(self, compiler, connection, **extra):
         # strftime's %s, escaped once for this template and once for the query's parameters.
@@ -79,9 +84,34 @@ def not_served_message(zip_code: str) -> str:
     return f"We don't come to {zip_code} yet."
 
 
+# What the engine reads of a therapist: the eligibility predicate's attributes and the
+# assignment order's id, without building a model instance for each.
+ENGINE_THERAPIST_FIELDS = (
+    "pk",
+    "status",
+    "vetted_on",
+    *dict.fromkeys(
+        field
+        for credential in CREDENTIALS
+        for field in (credential.starts, credential.expires)
+        if field != credential.starts or credential.starts_validity
+    ),
+    "home_zip",
+    "travel_radius_miles",
+)
+TherapistFacts = namedtuple("TherapistFacts", ENGINE_THERAPIST_FIELDS)
+
+
 def _therapists_who_could_serve(
-    *, service: Service, zip_code: str, first_day: date, last_day: date, gender: str, ids
-) -> list[Therapist]:
+    *,
+    service: Service,
+    zip_code: str,
+    first_day: date,
+    last_day: date,
+    gender: str,
+    ids,
+    as_facts: bool = False,
+) -> list:
     # The SQL prefilter narrows the rows; the engine asks the predicate day by day.
     therapists = Therapist.objects.bookable_between(
         first_day, last_day, modality_id=service.modality_id
@@ -90,7 +120,12 @@ def _therapists_who_could_serve(
         therapists = therapists.filter(gender=gender)
     if ids is not None:
         therapists = therapists.filter(pk__in=ids)
-    therapists = therapists.prefetch_related("modalities").order_by("pk")
+    therapists = therapists.order_by("pk")
+    if as_facts:
+        rows = therapists.values_list(*ENGINE_THERAPIST_FIELDS)
+        therapists = [TherapistFacts._make(row) for row in rows]
+    else:
+        therapists = therapists.prefetch_related("modalities")
     return [t for t in therapists if therapist_serves_zip(t, zip_code)]
 
 
@@ -100,17 +135,15 @@ def therapist_ids_who_could_serve(
     """Ids of the therapists ``calendars_load`` would load for ``day``, without their
     calendars: what a booking locks before it reads the calendars once."""
     therapists = _therapists_who_could_serve(
-        service=service, zip_code=zip_code, first_day=day, last_day=day, gender=gender, ids=None
+        service=service,
+        zip_code=zip_code,
+        first_day=day,
+        last_day=day,
+        gender=gender,
+        ids=None,
+        as_facts=True,
     )
     return [therapist.pk for therapist in therapists]
-
-
-def _by_therapist(rows) -> defaultdict:
-    """``(therapist_id, *values)`` rows grouped as {therapist_id: [values, ...]}."""
-    grouped = defaultdict(list)
-    for therapist_id, *values in rows:
-        grouped[therapist_id].append(tuple(values))
-    return grouped
 
 
 def calendars_load(
@@ -122,8 +155,14 @@ def calendars_load(
     gender: str = "any",
     exclude_booking: Booking | None = None,
     therapist_ids: list[int] | None = None,
+    as_facts: bool = False,
 ) -> list[TherapistCalendar]:
-    """The engine's inputs for therapists who could serve this zip on some day of the range."""
+    """The engine's inputs for therapists who could serve this zip on some day of the range.
+
+    Each calendar's therapist is a model instance (what a booking assigns), or with
+    ``as_facts`` a ``TherapistFacts`` record of only what the engine reads (for showing times):
+    no instance, no modalities prefetch, as every therapist loaded offers the service's
+    modality. Rows come as plain tuples, in a constant number of queries."""
     therapists = _therapists_who_could_serve(
         service=service,
         zip_code=zip_code,
@@ -131,6 +170,7 @@ def calendars_load(
         last_day=last_day,
         gender=gender,
         ids=therapist_ids,
+        as_facts=as_facts,
     )
     if not therapists:
         return []
@@ -141,28 +181,36 @@ def calendars_load(
         "starts_at__lt": datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz),
         "ends_at__gt": datetime.combine(first_day - timedelta(days=1), time.min, tzinfo=tz),
     }
-    time_off = _by_therapist(
-        TimeOff.objects.filter(**overlapping).values_list("therapist_id", "starts_at", "ends_at")
-    )
+    time_off = defaultdict(list)
+    for therapist_id, starts_at, ends_at in (
+        TimeOff.objects.filter(**overlapping)
+        .order_by()
+        .values_list("therapist_id", "starts_at", "ends_at")
+    ):
+        time_off[therapist_id].append((starts_at, ends_at))
     appointments = Appointment.objects.active().filter(**overlapping)
     if exclude_booking is not None:
         appointments = appointments.exclude(booking_id=exclude_booking.pk)
-    busy = _by_therapist(
-        appointments.values_list(
-            "therapist_id", EpochMinutes("starts_at"), EpochMinutes("ends_at"), "zip_code"
-        )
-    )
+    busy = defaultdict(list)
+    for therapist_id, start, end, visit_zip in appointments.order_by().values_list(
+        "therapist_id", EpochMinutes("starts_at"), EpochMinutes("ends_at"), "zip_code"
+    ):
+        busy[therapist_id].append((start, end, visit_zip))
     hours = defaultdict(lambda: defaultdict(list))
-    for therapist_id, weekday, starts_at, ends_at in WorkingHours.objects.filter(
-        therapist_id__in=ids
-    ).values_list("therapist_id", "weekday", "starts_at", "ends_at"):
+    for therapist_id, weekday, starts_at, ends_at in (
+        WorkingHours.objects.filter(therapist_id__in=ids)
+        .order_by()
+        .values_list("therapist_id", "weekday", "starts_at", "ends_at")
+    ):
         hours[therapist_id][weekday].append((starts_at, ends_at))
+    offered = frozenset({service.modality_id}) if as_facts else None
     return [
         TherapistCalendar(
             therapist,
             dict(hours[therapist.pk]),
             time_off[therapist.pk],
-            [Busy(*visit) for visit in busy[therapist.pk]],
+            busy[therapist.pk],
+            offered,
         )
         for therapist in therapists
     ]
@@ -293,6 +341,7 @@ def slot_list_available(
         gender=gender,
         exclude_booking=exclude_booking,
         therapist_ids=_asked_for_only(service, therapist),
+        as_facts=True,
     )
     if not calendars and not service_serves_zip(service=service, zip_code=zip_code):
         return Availability(served=False, slots=[], message=not_served_message(zip_code))

@@ -140,6 +140,34 @@ def _storable(request, response) -> bool:
     )
 
 
+def _response_from(stored) -> HttpResponse:
+    content, headers = stored
+    response = HttpResponse(content)
+    for name, value in headers:
+        response[name] = value
+    return response
+
+
+def cached_page(request) -> HttpResponse | None:
+    """The stored copy of the public page at this address (no query string), for an anonymous
+    GET or HEAD, or None. For ``PublicPageCacheMiddleware``: it runs before the middleware that
+    read sessions and tokens. A miss is remembered on the request, so the view's
+    ``public_page`` decorator does not ask the cache again."""
+    if request.method not in ("GET", "HEAD") or request.META.get("QUERY_STRING"):
+        return None
+    if not _anonymous(request):
+        return None
+    key = _page_key(request)
+    stored, version = versioned_get(CONTENT, key)
+    if stored is None:
+        request._page_cache_miss = (key, version)
+        return None
+    response = _response_from(stored)
+    if request.method == "HEAD":
+        response.content = b""
+    return response
+
+
 def public_page(view=None, *, query: tuple[str, ...] = ()):
     """Serve a public page to anonymous visitors from the cache, keyed by its address, the
     local day and the ``CONTENT`` version.
@@ -157,13 +185,13 @@ def public_page(view=None, *, query: tuple[str, ...] = ()):
             if not cacheable:
                 return view(request, *args, **kwargs)
             key = _page_key(request)
-            stored, version = versioned_get(CONTENT, key)
-            if stored is not None:
-                content, headers = stored
-                response = HttpResponse(content)
-                for name, value in headers:
-                    response[name] = value
-                return response
+            missed = getattr(request, "_page_cache_miss", None)
+            if missed is not None and missed[0] == key:
+                version = missed[1]
+            else:
+                stored, version = versioned_get(CONTENT, key)
+                if stored is not None:
+                    return _response_from(stored)
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and callable(response.render):
                 response = response.render()

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import requires_csrf_token
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from blog.selectors import article_list_published
 from blog.seo import business_json_ld
@@ -21,7 +21,7 @@ from .page_cache import public_page
 FAVICON = Path(__file__).resolve().parent / "static" / "favicon.ico"
 
 
-@require_GET
+@require_safe
 @public_page
 def home(request):
     return render(

@@ -17,11 +17,14 @@ def _valid_on(day: date, *, expires_on: date | None, starts_on: date | None = No
     return starts_on is None or starts_on <= day
 
 
-def therapist_is_bookable(therapist, *, on: date, modality_id: int, zip_code: str) -> bool:
+def therapist_is_bookable(
+    therapist, *, on: date, modality_id: int, zip_code: str, modality_ids=None
+) -> bool:
     """Active, vetted, offers the modality, serves the zip, and every credential valid on ``on``.
 
-    Reads only attributes already loaded (modalities through a prefetch), so it is pure and
-    safe to call in a loop over preloaded therapists.
+    Reads only attributes already loaded (modalities through a prefetch, or ``modality_ids``
+    when the caller loaded them as ids), so it is pure and safe to call in a loop over
+    preloaded therapists.
     """
     if therapist.status != "active":
         return False
@@ -32,7 +35,9 @@ def therapist_is_bookable(therapist, *, on: date, modality_id: int, zip_code: st
         starts_on = getattr(therapist, credential.starts) if credential.starts_validity else None
         if not _valid_on(on, expires_on=expires_on, starts_on=starts_on):
             return False
-    if modality_id not in {modality.id for modality in therapist.modalities.all()}:
+    if modality_ids is None:
+        modality_ids = {modality.id for modality in therapist.modalities.all()}
+    if modality_id not in modality_ids:
         return False
     return therapist_serves_zip(therapist, zip_code)
 

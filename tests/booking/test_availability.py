@@ -130,6 +130,16 @@ def test_a_client_next_door_waits_only_the_minimum_buffer():
     assert times == steps(at(DAY, 9), at(DAY, 12, 30)) + steps(at(DAY, 15, 30), at(DAY, 20))
 
 
+def test_the_one_start_that_fits_exactly_between_two_visits_is_offered():
+    # 10:30 ends at 11:30: the buffer after the first visit and before the second, to the minute.
+    first = Busy.between(at(DAY, 9), at(DAY, 10), "30303")
+    second = Busy.between(at(DAY, 12), at(DAY, 13), "30303")
+
+    times = offered(query(zip_code="30303"), [calendar(hours=NINE_TO_FIVE, busy=[first, second])])
+
+    assert times == ["10:30", *steps(at(DAY, 13, 30), at(DAY, 16))]
+
+
 def test_the_first_visit_of_the_day_needs_no_travel_from_home():
     far_from_home = therapist(home_zip="30097")
 

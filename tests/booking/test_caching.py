@@ -47,6 +47,37 @@ def test_public_pages_are_served_from_the_cache_to_anonymous_visitors(client, sw
         assert queries_for(client, path) == 0, path
 
 
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_a_cached_page_goes_out_with_the_headers_of_a_rendered_one(client, swedish, path):
+    rendered = client.get(path)
+    cached = client.get(path)
+
+    assert cached.content == rendered.content
+    for header in (
+        "Content-Type",
+        "Content-Security-Policy",
+        "Permissions-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+    ):
+        assert cached[header] == rendered[header], header
+    assert not cached.cookies
+
+
+def test_the_home_page_answers_head_without_a_body(client, swedish):
+    fresh = client.head("/")
+    client.get("/")
+    cached = client.head("/")
+
+    for response in (fresh, cached):
+        assert response.status_code == 200
+        assert response.content == b""
+        assert response["Content-Type"].startswith("text/html")
+        assert response["X-Frame-Options"] == "DENY"
+
+
 def test_publishing_an_article_shows_it_on_the_journal_and_the_home_page(client, swedish):
     draft = ArticleFactory(title="Stretching after a deep tissue massage", status="draft")
     assert "Stretching after" not in page_of(client.get("/blog/"))

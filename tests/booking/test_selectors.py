@@ -283,5 +283,34 @@ def test_slots_load_in_the_same_number_of_queries_however_busy_the_calendar(
 
     with django_assert_num_queries(len(one_therapist_one_day)):
         busy = slots_for(service, days=14)
-    assert len(one_therapist_one_day) == 5
+    assert len(one_therapist_one_day) == 4
     assert len(busy.slots) > 14
+
+
+def test_the_engine_reads_in_the_same_number_of_queries_for_5_or_50_therapists_7_or_28_days(
+    swedish,
+):
+    def busy_therapists(count):
+        for _ in range(count):
+            therapist = TherapistFactory(modalities=[swedish.modality], hours="all")
+            for day in (0, 6, 20):
+                AppointmentFactory(
+                    therapist=therapist,
+                    booking=BookingFactory(
+                        service=swedish, starts_at=at(DAY + timedelta(days=day), 10)
+                    ),
+                )
+
+    service = service_list_active().get(pk=swedish.pk)  # its lengths already loaded
+
+    def queries(days):
+        with CaptureQueriesContext(connection) as captured:
+            assert slots_for(service, days=days).slots
+        return len(captured)
+
+    busy_therapists(5)
+    few = {days: queries(days) for days in (7, 28)}
+    busy_therapists(45)
+    many = {days: queries(days) for days in (7, 28)}
+
+    assert few == many == {7: 4, 28: 4}
