@@ -80,7 +80,14 @@ def not_served_message(zip_code: str) -> str:
 
 
 def _therapists_who_could_serve(
-    *, service: Service, zip_code: str, first_day: date, last_day: date, gender: str, ids
+    *,
+    service: Service,
+    zip_code: str,
+    first_day: date,
+    last_day: date,
+    gender: str,
+    ids,
+    lock: bool = False,
 ) -> list[Therapist]:
     # The SQL prefilter narrows the rows; the engine asks the predicate day by day.
     therapists = Therapist.objects.bookable_between(
@@ -90,19 +97,14 @@ def _therapists_who_could_serve(
         therapists = therapists.filter(gender=gender)
     if ids is not None:
         therapists = therapists.filter(pk__in=ids)
-    therapists = therapists.prefetch_related("modalities").order_by("pk")
+    if lock:
+        # The therapists' rows only, in id order: the lock every appointment write takes. Their
+        # modalities are not read again: the SQL filter has just checked the service's.
+        therapists = therapists.select_for_update(of=("self",))
+    else:
+        therapists = therapists.prefetch_related("modalities")
+    therapists = therapists.order_by("pk")
     return [t for t in therapists if therapist_serves_zip(t, zip_code)]
-
-
-def therapist_ids_who_could_serve(
-    *, service: Service, zip_code: str, day: date, gender: str = "any"
-) -> list[int]:
-    """Ids of the therapists ``calendars_load`` would load for ``day``, without their
-    calendars: what a booking locks before it reads the calendars once."""
-    therapists = _therapists_who_could_serve(
-        service=service, zip_code=zip_code, first_day=day, last_day=day, gender=gender, ids=None
-    )
-    return [therapist.pk for therapist in therapists]
 
 
 def _by_therapist(rows) -> defaultdict:
@@ -122,8 +124,12 @@ def calendars_load(
     gender: str = "any",
     exclude_booking: Booking | None = None,
     therapist_ids: list[int] | None = None,
+    lock: bool = False,
 ) -> list[TherapistCalendar]:
-    """The engine's inputs for therapists who could serve this zip on some day of the range."""
+    """The engine's inputs for therapists who could serve this zip on some day of the range.
+    With ``lock`` (inside a transaction) the therapists' rows are locked as they are read, so
+    their appointments, time off and hours, read next, can't change until it commits; their
+    modalities are then not loaded (the caller sets them from an earlier read)."""
     therapists = _therapists_who_could_serve(
         service=service,
         zip_code=zip_code,
@@ -131,6 +137,7 @@ def calendars_load(
         last_day=last_day,
         gender=gender,
         ids=therapist_ids,
+        lock=lock,
     )
     if not therapists:
         return []
