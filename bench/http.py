@@ -41,7 +41,7 @@ import time  # noqa: E402
 import urllib.parse  # noqa: E402
 import urllib.request  # noqa: E402
 import uuid  # noqa: E402
-from datetime import timedelta  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
 from urllib.parse import urlsplit, urlunsplit  # noqa: E402
 
 CONNECTIONS = 16
@@ -96,10 +96,24 @@ os.environ.update(APP_ENV)
 os.environ["DJANGO_SETTINGS_MODULE"] = "spatheory.settings"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_port(candidates: range | None = None, taken: set[int] = frozenset()) -> int:
+    """A loopback port nobody listens on: from ``candidates`` (``--ports``) or any the system
+    offers."""
+    for port in candidates or [0]:
+        if port in taken:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError(f"no free port in {candidates}")
+
+
+def port_range(text: str) -> range:
+    first, _, last = text.partition("-")
+    return range(int(first), int(last or first) + 1)
 
 
 def percentile(sorted_values: list[float], share: float) -> float:
@@ -239,7 +253,9 @@ def booking_clients(base: str, starts: list[str], connections: int) -> dict:
         "p95": percentile(latencies, 0.95) * 1000,
         "p99": percentile(latencies, 0.99) * 1000,
         "created": statuses.get(201, 0),
-        "errors": sum(count for status, count in statuses.items() if status != 201),
+        # 409: the time was taken (or a lock not granted in time) between listing and booking.
+        "lost": statuses.get(409, 0),
+        "errors": sum(count for status, count in statuses.items() if status not in (201, 409)),
         "statuses": statuses,
     }
 
@@ -347,6 +363,10 @@ def workers_rss_mb(server: subprocess.Popen) -> list[float]:
     return [int(value) / 1024 for value in output.split()]
 
 
+def mb_list(values: list[float]) -> str:
+    return ", ".join(f"{mb:.0f} MB" for mb in values)
+
+
 def draft_cookie(base: str) -> str:
     """A session holding a booking draft at step 2 (Swedish, 60 minutes, CLIENT_ZIP), as the
     Cookie header a browser would send to /book/time/."""
@@ -370,21 +390,41 @@ def draft_cookie(base: str) -> str:
 
 
 def free_starts(base: str, first_day, count: int) -> list[str]:
-    """``count`` distinct open start times after the loaded fortnight, spread across days."""
-    starts: list[str] = []
+    """``count`` open start times from ``first_day`` on, each free whatever the others book:
+    on one day they lie at least a session plus the travel rule apart (all at CLIENT_ZIP), so
+    a booking can only block another time of the run by a lost race, never by the choice of
+    times. Interleaved across days so concurrent clients book different days and therapists."""
+    from django.conf import settings
+
+    from booking.availability import required_gap
+
+    spacing = timedelta(
+        minutes=60
+        + required_gap(CLIENT_ZIP, CLIENT_ZIP, buffer_minutes=settings.BOOKING_MIN_BUFFER_MINUTES)
+    )
+    by_day: list[list[str]] = []
     day = first_day
-    while len(starts) < count:
+    last_day = first_day + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    while sum(len(starts) for starts in by_day) < count:
+        if day > last_day:
+            raise RuntimeError("not enough open start times for the booking run")
         query = urllib.parse.urlencode(
             {"service": "swedish", "minutes": 60, "zip": CLIENT_ZIP, "date": day, "days": 1}
         )
         with urllib.request.urlopen(f"{base}/api/availability?{query}") as response:
             slots = json.load(response)["slots"]
-        if not slots and day > first_day + timedelta(days=60):
-            raise RuntimeError("not enough open start times for the booking run")
-        starts += [slot["start"] for slot in slots]
+        chosen, last = [], None
+        for slot in slots:
+            start = datetime.fromisoformat(slot["start"])
+            if last is None or start - last >= spacing:
+                chosen.append(slot["start"])
+                last = start
+        by_day.append(chosen)
         day += timedelta(days=1)
-    # Interleave the days so concurrent clients book different days as well as times.
-    return sorted(starts[:count], key=lambda start: (start[11:], start))
+    interleaved = [
+        starts[n] for n in range(max(map(len, by_day))) for starts in by_day if n < len(starts)
+    ]
+    return interleaved[:count]
 
 
 def schedule_problems() -> tuple[int, int]:
@@ -486,7 +526,8 @@ def run(arguments, workdir: str) -> int:
             f"load from {'wrk' if shutil.which('wrk') else 'Python'}, {CONNECTIONS} connections, "
             f"{arguments.duration:.0f} s a page"
         )
-        app_port, ceiling_port = free_port(), free_port()
+        app_port = free_port(arguments.ports)
+        ceiling_port = free_port(arguments.ports, taken={app_port})
         app = gunicorn_start("spatheory.wsgi", app_port, workdir, "app")
         ceiling_server = gunicorn_start("bench.ceiling:application", ceiling_port, workdir, "bare")
         servers += [app, ceiling_server]
@@ -497,8 +538,10 @@ def run(arguments, workdir: str) -> int:
 
         ceiling = load(f"{ceiling_base}/", headers={}, duration=arguments.duration, workdir=workdir)
         gunicorn_stop(ceiling_server)
+        print(f"app workers' memory at start: {mb_list(workers_rss_mb(app))}")
         results = []
-        for label, path, headers in page_rows(data, draft):
+        rows = [] if arguments.bookings_only else page_rows(data, draft)
+        for label, path, headers in rows:
             request = urllib.request.Request(f"{base}{path}", headers=headers)
             with urllib.request.urlopen(request) as response:
                 response.read()
@@ -512,20 +555,24 @@ def run(arguments, workdir: str) -> int:
             )
         report_pages(results, ceiling)
 
-        starts = free_starts(base, data["first_day"] + timedelta(days=DAYS), arguments.bookings)
+        # From the first loaded day: the run's bookings land between the loaded visits, so the
+        # travel rule is checked against other addresses, not only the run's own.
+        starts = free_starts(base, data["first_day"], arguments.bookings)
         booked = booking_clients(base, starts, CONNECTIONS)
         overlaps, short_gaps = schedule_problems()
+        share = 100 * booked["rate"] / ceiling["rps"] if ceiling["rps"] else 0.0
         print(
             f"booking API, {CONNECTIONS} clients, {len(starts)} distinct free slots: "
-            f"{booked['rate']:.1f} bookings/s, p50 {booked['p50']:.0f} ms, "
-            f"p95 {booked['p95']:.0f} ms, p99 {booked['p99']:.0f} ms, "
-            f"{booked['created']} created, {booked['errors']} errors {booked['statuses']}"
+            f"{booked['rate']:.1f} bookings/s ({share:.2f}% of the ceiling), "
+            f"p50 {booked['p50']:.0f} ms, p95 {booked['p95']:.0f} ms, p99 {booked['p99']:.0f} ms, "
+            f"{booked['created']} created, {booked['lost']} lost races (409), "
+            f"{booked['errors']} errors {booked['statuses']}"
         )
         print(
-            f"overlapping appointments: {overlaps}; gaps shorter than the travel rule: {short_gaps}"
+            f"checked in SQL: {overlaps} overlapping appointments, "
+            f"{short_gaps} gaps shorter than the travel rule"
         )
-        memory = workers_rss_mb(app)
-        print("app workers' memory after the run: " + ", ".join(f"{mb:.0f} MB" for mb in memory))
+        print(f"app workers' memory after the run: {mb_list(workers_rss_mb(app))}")
         ok = booked["errors"] == 0 and overlaps == 0 and short_gaps == 0
         return 0 if ok else 1
     finally:
@@ -542,6 +589,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=8.0, help="seconds of load a page")
     parser.add_argument("--bookings", type=int, default=400, help="bookings made in the run")
+    parser.add_argument(
+        "--bookings-only", action="store_true", help="the ceiling and the booking run, no pages"
+    )
+    parser.add_argument(
+        "--ports",
+        type=port_range,
+        help="loopback ports to serve on, e.g. 8500-8599 (default: any free ones)",
+    )
     parser.add_argument("--generate", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.generate:  # the Python load generator's own process

@@ -1,11 +1,18 @@
 """Choosing therapists for a slot, under lock.
 
-The therapists who could take a slot are locked once, as late as possible, in id order
-(``_therapists_lock``); their appointments are then re-read and the slot recomputed, travel
-included, before anything is inserted. On PostgreSQL the ``appointment_no_overlap`` exclusion
-constraint is the backstop; a violation becomes the same friendly ``SlotTaken``. A lock not
-granted within ``BOOKING_LOCK_TIMEOUT_MS`` gives up with ``SlotTaken`` too, rather than leave a
-request (and its database connection) waiting behind a stuck transaction.
+A booking reads the calendars of everyone who could take the slot once, without locks, and
+ranks the therapists free then (the engine's assignment order). It then locks only the one it
+picks (a couple's two together, in id order, so two couples can't deadlock), re-reads that
+therapist's calendar for the day under the lock and re-checks every rule, travel included,
+before anything is inserted. Every write of an appointment takes its therapist's lock first,
+so the re-check sees every appointment committed before it and none can be added until it
+commits: bookings of different therapists never wait for each other. A pick that fails the
+re-check is undone to a savepoint, which releases its lock, and the next candidate is tried.
+
+On PostgreSQL the ``appointment_no_overlap`` exclusion constraint is the backstop; a violation
+becomes the same friendly ``SlotTaken``. A lock not granted within ``BOOKING_LOCK_TIMEOUT_MS``
+gives up with ``SlotTaken`` too (when no other candidate is free), rather than leave a request
+(and its database connection) waiting behind a stuck transaction.
 """
 
 import dataclasses
@@ -28,7 +35,6 @@ from .selectors import (
     calendars_load,
     slot_list_available,
     slot_query_build,
-    therapist_ids_who_could_serve,
 )
 
 ALTERNATIVES = 5
@@ -75,24 +81,101 @@ class SlotRequest:
         return self.starts_at.astimezone(business_timezone()).date()
 
 
-def _therapists_lock(ids: list[int]) -> None:
-    """Lock the therapists' rows in id order so concurrent bookings queue instead of racing."""
+def _lock_timeout_set() -> None:
+    """Wait at most ``BOOKING_LOCK_TIMEOUT_MS`` for a therapist's lock, for the rest of this
+    transaction only (set outside any pick's savepoint, which would undo it)."""
     if connection.vendor == "sqlite":
-        # SQLite has no row locks; a write takes the database write lock for the transaction.
-        Therapist.objects.filter(pk__in=ids).update(travel_radius_miles=F("travel_radius_miles"))
         return
     with connection.cursor() as cursor:
-        # Local to the transaction: the wait for these rows, not the whole connection.
         cursor.execute(
             "SELECT set_config('lock_timeout', %s, true)", [f"{settings.BOOKING_LOCK_TIMEOUT_MS}ms"]
         )
+
+
+def _lock_not_granted(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE
+
+
+def _calendars_read(request: SlotRequest, *, therapist_ids=None, lock: bool = False):
+    """The calendars of the request's day: everyone who could serve it (only the therapist
+    asked for, when the service needs one), or ``therapist_ids``; with ``lock`` their rows are
+    locked as they are read (SQLite: the database write lock)."""
+    if therapist_ids is None and request.therapist and request.service.therapists_needed == 1:
+        therapist_ids = [request.therapist.pk]
+    if lock and connection.vendor == "sqlite":
+        Therapist.objects.filter(pk__in=therapist_ids).update(
+            travel_radius_miles=F("travel_radius_miles")
+        )
+    return calendars_load(
+        service=request.service,
+        zip_code=request.zip_code,
+        first_day=request.day,
+        last_day=request.day,
+        gender=request.gender,
+        exclude_booking=request.booking,
+        therapist_ids=therapist_ids,
+        lock=lock,
+    )
+
+
+class _NotFree(Exception):
+    """A pick failed its re-check under lock: ``free`` are the ids that passed it."""
+
+    def __init__(self, free: Collection[int] = (), *, timed_out: bool = False):
+        super().__init__()
+        self.free = set(free)
+        self.timed_out = timed_out
+
+
+def _pick_confirm(request: SlotRequest, query, picked: list[Therapist]) -> list[Therapist]:
+    """Lock the picked therapists (id order), re-read their calendars for the day and return
+    them, freshly read, if every one is still free at the start; else raise ``_NotFree``. The
+    savepoint means a refused pick releases its locks at once."""
+    ids = sorted(therapist.pk for therapist in picked)
     try:
-        list(Therapist.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+        with transaction.atomic():
+            calendars = _calendars_read(request, therapist_ids=ids, lock=True)
+            modalities = {t.pk: t.modalities.all() for t in picked}
+            for calendar in calendars:
+                fresh = calendar.therapist
+                fresh._prefetched_objects_cache = {"modalities": modalities[fresh.pk]}
+            free = {
+                candidate.therapist.pk: candidate.therapist
+                for candidate in free_candidates(query, calendars, request.starts_at)
+            }
+            if not all(pk in free for pk in ids):
+                raise _NotFree(free)
     except OperationalError as error:
-        if getattr(error.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+        if not _lock_not_granted(error):
             raise
-        # The transaction is aborted, so no alternatives can be read: the client tries again.
-        raise SlotTaken([], BUSY_MESSAGE) from error
+        raise _NotFree(timed_out=True) from error
+    return [free[therapist.pk] for therapist in picked]
+
+
+def _therapists_pick(
+    request: SlotRequest, query, ranked: list[Therapist], *, needed: int
+) -> list[Therapist]:
+    """The first ``needed`` of ``ranked`` (best first) still free under lock, a refused one
+    replaced by the next; [] when too few are left. Raises the "try again" ``SlotTaken`` when
+    nobody was confirmed and some lock was not granted in time."""
+    remaining = list(ranked)
+    timed_out = False
+    _lock_timeout_set()
+    while len(remaining) >= needed:
+        picked = remaining[:needed]
+        try:
+            return _pick_confirm(request, query, picked)
+        except _NotFree as refused:
+            timed_out |= refused.timed_out
+            dropped = {t.pk for t in picked if refused.timed_out or t.pk not in refused.free}
+            remaining = [t for t in remaining if t.pk not in dropped]
+    if timed_out:
+        raise SlotTaken([], BUSY_MESSAGE)
+    return []
+
+
+def _ranked(query, calendars, request: SlotRequest) -> list[Therapist]:
+    return [c.therapist for c in free_candidates(query, calendars, request.starts_at)]
 
 
 def alternatives_list(request: SlotRequest) -> list[Slot]:
@@ -112,32 +195,6 @@ def alternatives_list(request: SlotRequest) -> list[Slot]:
     return sorted(nearest[:ALTERNATIVES], key=lambda slot: slot.starts_at)
 
 
-def _calendars_locked(request: SlotRequest, *, therapist_ids: list[int] | None = None):
-    """Lock the therapists who could serve the request's day, then read their calendars: once,
-    under the lock (the ids come from the therapists' rows alone)."""
-    load = {
-        "service": request.service,
-        "zip_code": request.zip_code,
-        "first_day": request.day,
-        "last_day": request.day,
-        "gender": request.gender,
-        "exclude_booking": request.booking,
-    }
-    if therapist_ids is None and request.therapist and request.service.therapists_needed == 1:
-        therapist_ids = [request.therapist.pk]
-    if therapist_ids is None:
-        therapist_ids = therapist_ids_who_could_serve(
-            service=request.service,
-            zip_code=request.zip_code,
-            day=request.day,
-            gender=request.gender,
-        )
-    if not therapist_ids:
-        return []
-    _therapists_lock(therapist_ids)
-    return calendars_load(**load, therapist_ids=therapist_ids)
-
-
 def _slot_query(request: SlotRequest, **overrides):
     query = slot_query_build(
         service=request.service,
@@ -150,34 +207,44 @@ def _slot_query(request: SlotRequest, **overrides):
 
 
 def therapists_assign(request: SlotRequest, *, keep: list[int] = ()) -> list[Therapist]:
-    """Lock, recompute this exact slot and choose the therapists (``keep`` first if free); the
-    one the client asked for, if any, first, and the slot is taken when they aren't free."""
-    calendars = _calendars_locked(request)
+    """Choose the therapists for this exact slot (``keep`` first if free) and lock them, each
+    re-checked under its lock, travel included. The therapist the client asked for, if any,
+    is one of them, or the slot is taken."""
+    query = _slot_query(request)
     asked = request.therapist.pk if request.therapist else None
-    free = free_candidates(_slot_query(request), calendars, request.starts_at, therapist_id=asked)
-    candidates = [c.therapist for c in free]
+    free = free_candidates(query, _calendars_read(request), request.starts_at, therapist_id=asked)
+    ranked = [c.therapist for c in free]
     if asked is not None:
         keep = [asked, *keep]
-    chosen = [t for t in candidates if t.pk in keep] + [t for t in candidates if t.pk not in keep]
-    if len(chosen) < request.service.therapists_needed:
+    ranked = [t for t in ranked if t.pk in keep] + [t for t in ranked if t.pk not in keep]
+    chosen = _therapists_pick(request, query, ranked, needed=request.service.therapists_needed)
+    if not chosen or (asked is not None and all(t.pk != asked for t in chosen)):
         raise slot_taken(request)
-    return chosen[: request.service.therapists_needed]
+    return chosen
 
 
 def therapist_choose_free(request: SlotRequest, *, exclude: Collection[int]) -> Therapist | None:
-    """Lock, recompute this exact slot and return the best free therapist (the engine's
-    assignment order, travel included) who is not in ``exclude``, or None. For moving a job that
-    is already booked, so the clients' notice period doesn't apply."""
-    calendars = _calendars_locked(request)
+    """The best free therapist (the engine's assignment order, travel included) who is not in
+    ``exclude``, locked and re-checked, or None. For moving a job that is already booked, so
+    the clients' notice period doesn't apply."""
     query = _slot_query(request, not_before=timezone.now())
-    candidates = free_candidates(query, calendars, request.starts_at)
-    return next((c.therapist for c in candidates if c.therapist.pk not in exclude), None)
+    ranked = [t for t in _ranked(query, _calendars_read(request), request) if t.pk not in exclude]
+    chosen = _therapists_pick(request, query, ranked, needed=1)
+    return chosen[0] if chosen else None
 
 
 def therapist_check_free(request: SlotRequest, *, therapist: Therapist) -> None:
     """Staff handing a booking to ``therapist``: refuse, saying why, unless the engine agrees
     they can take it. Staff may do this inside the clients' notice period."""
-    calendars = _calendars_locked(request, therapist_ids=[therapist.pk])
+    _lock_timeout_set()
+    try:
+        # Not bookable that day: nothing read, nothing locked, and refused below.
+        calendars = _calendars_read(request, therapist_ids=[therapist.pk], lock=True)
+    except OperationalError as error:
+        if not _lock_not_granted(error):
+            raise
+        # The transaction is aborted, so no alternatives can be read: the client tries again.
+        raise SlotTaken([], BUSY_MESSAGE) from error
     fresh = Therapist.objects.prefetch_related("modalities").get(pk=therapist.pk)
     service = request.service
     if not therapist_is_bookable(

@@ -1,5 +1,9 @@
 """The calendar invite (.ics) for a booking, attached to client emails and offered as the
-"add to calendar" download; and a therapist's subscription feed of their jobs."""
+"add to calendar" download; and a therapist's subscription feed of their jobs.
+
+icalendar is imported by the functions that build a file, not with the module: a web worker
+that never serves one doesn't hold it.
+"""
 
 from collections.abc import Iterable
 from datetime import date
@@ -9,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from therapists.models import Therapist
 
@@ -28,6 +31,8 @@ def booking_ics(*, booking: Booking, method: str = "REQUEST") -> bytes:
     """An iCalendar file for ``booking``: METHOD:REQUEST to add or update the entry,
     METHOD:CANCEL (with STATUS:CANCELLED) to remove it. Times carry TZID America/New_York with
     its VTIMEZONE. No health notes or other private details beyond what the client gave."""
+    from icalendar import Calendar, Event, vCalAddress, vText
+
     method = method.upper()
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, not {method!r}")
@@ -81,6 +86,8 @@ def therapist_jobs_ics(*, therapist: Therapist, appointments: Iterable[Appointme
     length, the area (city and zip) and a link to its job page. Nothing else about the client
     (no name, phone, address or notes): the feed's URL lives in calendar apps and their sync
     servers, outside the job page's visibility window."""
+    from icalendar import Calendar, Event
+
     zone = ZoneInfo(settings.TIME_ZONE)
     calendar = Calendar()
     calendar.add("prodid", "-//Spa Theory//Therapist jobs//EN")
@@ -118,9 +125,11 @@ def therapist_jobs_ics(*, therapist: Therapist, appointments: Iterable[Appointme
 
 
 @cache
-def _vtimezone(tzid: str, year: int) -> Timezone:
+def _vtimezone(tzid: str, year: int):
     """The zone's rules around ``year``: enough for the event, and far cheaper to build and
     send than the full 1970-2038 history."""
+    from icalendar import Timezone
+
     return Timezone.from_tzid(tzid, first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1))
 
 

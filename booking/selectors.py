@@ -111,6 +111,7 @@ def _therapists_who_could_serve(
     gender: str,
     ids,
     as_facts: bool = False,
+    lock: bool = False,
 ) -> list:
     # The SQL prefilter narrows the rows; the engine asks the predicate day by day.
     therapists = Therapist.objects.bookable_between(
@@ -120,30 +121,16 @@ def _therapists_who_could_serve(
         therapists = therapists.filter(gender=gender)
     if ids is not None:
         therapists = therapists.filter(pk__in=ids)
-    therapists = therapists.order_by("pk")
-    if as_facts:
-        rows = therapists.values_list(*ENGINE_THERAPIST_FIELDS)
+    if lock:
+        # The therapists' rows only, in id order: the lock every appointment write takes. Their
+        # modalities are not read again: the SQL filter has just checked the service's.
+        therapists = therapists.select_for_update(of=("self",)).order_by("pk")
+    elif as_facts:
+        rows = therapists.order_by("pk").values_list(*ENGINE_THERAPIST_FIELDS)
         therapists = [TherapistFacts._make(row) for row in rows]
     else:
-        therapists = therapists.prefetch_related("modalities")
+        therapists = therapists.prefetch_related("modalities").order_by("pk")
     return [t for t in therapists if therapist_serves_zip(t, zip_code)]
-
-
-def therapist_ids_who_could_serve(
-    *, service: Service, zip_code: str, day: date, gender: str = "any"
-) -> list[int]:
-    """Ids of the therapists ``calendars_load`` would load for ``day``, without their
-    calendars: what a booking locks before it reads the calendars once."""
-    therapists = _therapists_who_could_serve(
-        service=service,
-        zip_code=zip_code,
-        first_day=day,
-        last_day=day,
-        gender=gender,
-        ids=None,
-        as_facts=True,
-    )
-    return [therapist.pk for therapist in therapists]
 
 
 def calendars_load(
@@ -156,13 +143,17 @@ def calendars_load(
     exclude_booking: Booking | None = None,
     therapist_ids: list[int] | None = None,
     as_facts: bool = False,
+    lock: bool = False,
 ) -> list[TherapistCalendar]:
     """The engine's inputs for therapists who could serve this zip on some day of the range.
 
     Each calendar's therapist is a model instance (what a booking assigns), or with
     ``as_facts`` a ``TherapistFacts`` record of only what the engine reads (for showing times):
     no instance, no modalities prefetch, as every therapist loaded offers the service's
-    modality. Rows come as plain tuples, in a constant number of queries."""
+    modality. Rows come as plain tuples, in a constant number of queries. With ``lock``
+    (inside a transaction) the therapists' rows are locked as they are read, so their
+    appointments, time off and hours, read next, can't change until it commits; their
+    modalities are then not loaded (the caller sets them from an earlier read)."""
     therapists = _therapists_who_could_serve(
         service=service,
         zip_code=zip_code,
@@ -171,6 +162,7 @@ def calendars_load(
         gender=gender,
         ids=therapist_ids,
         as_facts=as_facts,
+        lock=lock,
     )
     if not therapists:
         return []

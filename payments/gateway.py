@@ -1,14 +1,27 @@
 """The one place that talks to Stripe. Every call builds its client from the settings of the
 moment (the key and, for a test server, the API base), and every call that moves money or makes
 an object carries the idempotency key it is given, so Stripe answers a repeat with the first
-result instead of acting twice."""
+result instead of acting twice.
 
+Stripe's library (some 17 MB with what it imports) is loaded by the first call that needs it,
+not with this module: a web worker that never charges a card doesn't hold it."""
+
+import importlib
 from dataclasses import dataclass
 
-import stripe
 from django.conf import settings
 
 CURRENCY = "usd"
+
+
+class _Stripe:
+    """The ``stripe`` module, imported on first use of any of its names."""
+
+    def __getattr__(self, name):
+        return getattr(importlib.import_module("stripe"), name)
+
+
+stripe = _Stripe()
 
 
 class GatewayUnavailable(Exception):
@@ -48,14 +61,14 @@ def payments_enabled() -> bool:
     return bool(settings.STRIPE_SECRET_KEY)
 
 
-def _client() -> stripe.StripeClient:
+def _client():
     addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY, base_addresses=addresses, max_network_retries=2
     )
 
 
-def _unavailable(error: stripe.StripeError) -> GatewayUnavailable:
+def _unavailable(error) -> GatewayUnavailable:
     return GatewayUnavailable(f"{type(error).__name__}: {error.user_message or error}")
 
 

@@ -2,19 +2,17 @@
 (the embedded default), and the check that an inbound request really comes from Twilio.
 
 Nothing outside this module knows the provider: a refused text is a ``TextRefused`` saying
-whether to try again.
+whether to try again. The library is imported by the first text or inbound check, not with the
+module: a web worker that never sends one doesn't hold it.
 """
 
 import logging
 import threading
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.request_validator import RequestValidator
-from twilio.rest import Client
 
 logger = logging.getLogger(__name__)
 
@@ -50,17 +48,23 @@ def phone_masked(phone: str) -> str:
     return f"{phone[:2]}{'*' * max(len(phone) - 6, 0)}{phone[-4:]}"
 
 
-class _ApiBaseHttpClient(TwilioHttpClient):
-    """Twilio's own HTTP client, sending to ``base`` instead of Twilio's hosts: the library
-    builds each URL from a fixed host, and the client is where it lets us step in."""
+@cache
+def _api_base_http_client_class():
+    from twilio.http.http_client import TwilioHttpClient
 
-    def __init__(self, *, base: str, timeout: float):
-        super().__init__(timeout=timeout)
-        self.base = urlsplit(base)
+    class ApiBaseHttpClient(TwilioHttpClient):
+        """Twilio's own HTTP client, sending to ``base`` instead of Twilio's hosts: the library
+        builds each URL from a fixed host, and the client is where it lets us step in."""
 
-    def request(self, method, url, *args, **kwargs):
-        moved = urlsplit(url)._replace(scheme=self.base.scheme, netloc=self.base.netloc)
-        return super().request(method, moved.geturl(), *args, **kwargs)
+        def __init__(self, *, base: str, timeout: float):
+            super().__init__(timeout=timeout)
+            self.base = urlsplit(base)
+
+        def request(self, method, url, *args, **kwargs):
+            moved = urlsplit(url)._replace(scheme=self.base.scheme, netloc=self.base.netloc)
+            return super().request(method, moved.geturl(), *args, **kwargs)
+
+    return ApiBaseHttpClient
 
 
 @dataclass(frozen=True)
@@ -74,13 +78,16 @@ class _Config:
 _twilio = threading.local()
 
 
-def _client() -> Client:
+def _client():
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
     config = _Config(
         settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_API_BASE
     )
     if getattr(_twilio, "config", None) != config:
         http_client = (
-            _ApiBaseHttpClient(base=config.api_base, timeout=TEXT_TIMEOUT)
+            _api_base_http_client_class()(base=config.api_base, timeout=TEXT_TIMEOUT)
             if config.api_base
             else TwilioHttpClient(timeout=TEXT_TIMEOUT)
         )
@@ -97,6 +104,8 @@ def text_send(*, to: str, body: str) -> str:
     if not texts_enabled():
         logger.info("Text to %s (texts are off, not sent): %s", phone_masked(to), body)
         return ""
+    from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+
     try:
         message = _client().messages.create(to=to, from_=settings.TWILIO_FROM_NUMBER, body=body)
     except (TwilioRestException, TwilioServiceException) as exc:
@@ -118,4 +127,6 @@ def inbound_is_from_twilio(*, url: str, params, signature: str) -> bool:
     there is no token to check it with."""
     if not (texts_enabled() and signature):
         return False
+    from twilio.request_validator import RequestValidator
+
     return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, params, signature)

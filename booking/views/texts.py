@@ -4,7 +4,6 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from twilio.twiml.messaging_response import MessagingResponse
 
 from ..notifications.optouts import text_reply_handle
 from ..notifications.texting import inbound_is_from_twilio
@@ -21,4 +20,7 @@ def text_inbound(request):
     if not inbound_is_from_twilio(url=url, params=request.POST, signature=signature):
         return HttpResponseForbidden()
     text_reply_handle(sender=request.POST.get("From", ""), body=request.POST.get("Body", ""))
+    # Here, not at the top: only this view needs the library, so other pages don't load it.
+    from twilio.twiml.messaging_response import MessagingResponse
+
     return HttpResponse(str(MessagingResponse()), content_type="text/xml")

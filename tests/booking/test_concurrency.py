@@ -1,13 +1,16 @@
 """Double booking is impossible: the service layer's locks under real concurrency, and the
 PostgreSQL exclusion constraint behind them."""
 
+import itertools
 import threading
 from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from booking import assignment
 from booking.assignment import SlotTaken
+from booking.availability import required_gap
 from booking.models import Appointment, Booking, Notification, Service
 from booking.services import (
     appointment_decline,
@@ -246,6 +249,197 @@ def test_a_stale_read_still_cannot_double_book(swedish, client_details, monkeypa
 
     assert not Booking.objects.filter(client_email="late@example.com").exists()
     assert Appointment.objects.count() == 1
+
+
+# Locking only the therapist picked ---------------------------------------------------------
+
+# 30 minutes from the end of a 10 am visit downtown (30303) to an 11:30 start in Sandy Springs
+# (30328): the database's buffer allows it, the travel rule (55 minutes) doesn't.
+FAR_ZIP = "30328"
+
+
+def short_gaps() -> list[tuple]:
+    """Pairs of one therapist's active appointments closer than the travel rule (or
+    overlapping), as (therapist, first start, second start)."""
+    rows = list(Appointment.objects.active().order_by("therapist_id", "starts_at"))
+    return [
+        (a.therapist_id, a.starts_at, b.starts_at)
+        for a, b in itertools.pairwise(rows)
+        if a.therapist_id == b.therapist_id
+        and b.starts_at - a.ends_at
+        < timedelta(minutes=required_gap(a.zip_code, b.zip_code, buffer_minutes=30))
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_bookings_racing_for_one_therapist_through_slots_too_close_to_drive_get_one(
+    swedish, client_details
+):
+    TherapistFactory(modalities=[swedish.modality], hours="all")
+
+    # Each round is a fresh race on a fresh day: which booking locks the therapist first varies.
+    for offset in range(3):
+        day = DAY + timedelta(days=offset)
+        downtown, uptown = race(
+            [
+                booking_call(swedish, at(day, 10), f"down{offset}@example.com", client_details),
+                booking_call(
+                    swedish,
+                    at(day, 11, 30),
+                    f"up{offset}@example.com",
+                    client_details | {"zip_code": FAR_ZIP},
+                ),
+            ]
+        )
+
+        outcomes = sorted(type(outcome).__name__ for outcome in (downtown, uptown))
+        assert outcomes == ["Booking", "SlotTaken"], (downtown, uptown)
+    assert short_gaps() == []
+    assert Appointment.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_couple_racing_a_single_too_close_to_drive_never_shares_a_therapist(
+    swedish, client_details
+):
+    couples = ServiceFactory(
+        name="Couples", modality=swedish.modality, kind=Service.Kind.COUPLES_SIDE_BY_SIDE
+    )
+    therapists = {TherapistFactory(modalities=[swedish.modality], hours="all").pk for _ in range(2)}
+
+    for offset in range(3):
+        day = DAY + timedelta(days=offset)
+        couple, single = race(
+            [
+                booking_call(couples, at(day, 10), f"couple{offset}@example.com", client_details),
+                booking_call(
+                    swedish,
+                    at(day, 11, 30),
+                    f"single{offset}@example.com",
+                    client_details | {"zip_code": FAR_ZIP},
+                ),
+            ]
+        )
+
+        assert isinstance(couple, Booking | SlotTaken), couple
+        assert isinstance(single, Booking | SlotTaken), single
+        if isinstance(couple, Booking):
+            # Both therapists are at the couple's until 11: neither can reach 30328 by 11:30.
+            assert isinstance(single, SlotTaken), single
+            assert {a.therapist_id for a in couple.appointments.active()} == therapists
+        else:
+            assert isinstance(single, Booking), single
+            assert not Appointment.objects.filter(
+                booking__client_email=f"couple{offset}@example.com"
+            )
+    assert short_gaps() == []
+
+
+def stale_unlocked_reads(monkeypatch, stale: list) -> None:
+    """Every unlocked calendar read answers with ``stale``, as if it ran just before other
+    bookings committed; the reads under lock still see the database."""
+    read = assignment._calendars_read
+
+    def calendars_read(request, *, therapist_ids=None, lock=False):
+        return read(request, therapist_ids=therapist_ids, lock=lock) if lock else stale
+
+    monkeypatch.setattr(assignment, "_calendars_read", calendars_read)
+
+
+def unlocked_calendars(service, starts_at, zip_code="30303"):
+    request = assignment.SlotRequest(
+        service=service, minutes=60, starts_at=starts_at, zip_code=zip_code, gender="any"
+    )
+    return assignment._calendars_read(request)
+
+
+@pytest.mark.django_db
+def test_the_recheck_under_lock_refuses_a_slot_too_close_to_drive_after_a_stale_read(
+    swedish, client_details, monkeypatch
+):
+    TherapistFactory(modalities=[swedish.modality], hours="all")
+    stale = unlocked_calendars(swedish, at(DAY, 10))
+    booking_call(
+        swedish, at(DAY, 11, 30), "up@example.com", client_details | {"zip_code": FAR_ZIP}
+    )()
+    stale_unlocked_reads(monkeypatch, stale)
+
+    # The database's constraint allows a 30-minute gap: only the re-check can refuse it.
+    with pytest.raises(SlotTaken):
+        booking_call(swedish, at(DAY, 10), "down@example.com", client_details)()
+
+    assert not Booking.objects.filter(client_email="down@example.com").exists()
+    assert short_gaps() == []
+
+
+@pytest.mark.django_db
+def test_a_pick_taken_since_the_unlocked_read_falls_to_the_next_therapist(
+    swedish, client_details, monkeypatch
+):
+    first, second = (TherapistFactory(modalities=[swedish.modality], hours="all") for _ in range(2))
+    stale = unlocked_calendars(swedish, at(DAY, 10))
+    taken = booking_call(swedish, at(DAY, 10), "first@example.com", client_details)()
+    assert [a.therapist for a in taken.appointments.all()] == [first]
+    stale_unlocked_reads(monkeypatch, stale)
+
+    booking = booking_call(swedish, at(DAY, 10), "second@example.com", client_details)()
+
+    assert [a.therapist for a in booking.appointments.all()] == [second]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_does_not_wait_for_a_therapist_locked_by_another_booking(
+    swedish, client_details, settings
+):
+    settings.BOOKING_LOCK_TIMEOUT_MS = 200
+    busy, free = (TherapistFactory(modalities=[swedish.modality], hours="all") for _ in range(2))
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        try:
+            with transaction.atomic():
+                list(Therapist.objects.select_for_update().filter(pk=busy.pk))
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        # ``busy`` ranks first (lowest id); their lock isn't granted, so the next one is tried.
+        booking = booking_call(swedish, at(DAY, 10), "next@example.com", client_details)()
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert [a.therapist for a in booking.appointments.all()] == [free]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_couples_racing_for_overlapping_pairs_never_deadlock(swedish, client_details):
+    couples = ServiceFactory(
+        name="Couples", modality=swedish.modality, kind=Service.Kind.COUPLES_SIDE_BY_SIDE
+    )
+    for _ in range(3):
+        TherapistFactory(modalities=[swedish.modality], hours="all")
+
+    outcomes = race(
+        [
+            booking_call(couples, at(DAY, 10), f"couple{n}@example.com", client_details)
+            for n in range(4)
+        ]
+    )
+
+    # Three therapists make one couple; the rest are told the time was taken, not an error.
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == [
+        "Booking",
+        "SlotTaken",
+        "SlotTaken",
+        "SlotTaken",
+    ], outcomes
+    assert len(active_at(at(DAY, 10))) == 2
 
 
 # The exclusion constraint, written to directly -----------------------------------------------
