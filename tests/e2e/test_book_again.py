@@ -123,3 +123,32 @@ def test_book_with_maya_from_her_profile_and_back_to_any_therapist(
     page.get_by_role("link", name="Show times with any therapist").click()
     arrived(page, "Step 2 of 4")
     expect(page.get_by_text(re.compile("with Maya"))).to_have_count(0)
+
+
+def test_a_signed_in_client_books_maya_again_from_their_bookings_in_fewer_screens(
+    new_page, viewport, swedish, maya_and_tess, past_booking, live_server
+):
+    from tests.clients.conftest import browser_sign_in, make_client_account
+
+    maya, _ = maya_and_tess
+    day = booking_day()
+    page = new_page(viewport=viewport)
+    browser_sign_in(page, make_client_account(past_booking.client_email), live_server.url)
+    page.goto("/account/")
+    visited = screens_visited(page)
+
+    page.get_by_role("button", name=re.compile("^Book Maya again")).click()
+    arrived(page, "Step 2 of 4")
+    expect(page.get_by_text(re.compile("with Maya"))).to_be_visible()
+    choose_day(page, day)
+    when = choose_time(page, day, "2:00 pm")
+    page.get_by_label(CONSENT).check()
+    page.get_by_role("button", name="Continue").click()
+    review(page, when)
+    token = confirm(page)
+
+    booking = Booking.objects.get(token=token)
+    assert [a.therapist for a in booking.appointments.all()] == [maya]
+    assert booking.client_email == past_booking.client_email
+    screens = [path for path in visited if path.startswith("/book/")]
+    assert len(screens) < len(GUEST_SCREENS)
