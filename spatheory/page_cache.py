@@ -19,6 +19,8 @@ is simply never used again and expires. A cached answer is a shortcut for
 reading only: bookings recompute their slot under lock (``booking.assignment``).
 """
 
+import gzip
+import re
 import uuid
 from functools import wraps
 from hashlib import blake2b
@@ -30,12 +32,15 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
 CONTENT = "content"
 AVAILABILITY = "availability"
 PAGE_SECONDS = 60
 # Headers the view set that a cached copy keeps; the middleware add the rest to every response.
 KEPT_HEADERS = ("Content-Type", "Cache-Control", "X-Robots-Tag", "Content-Language")
+# A stored page is compressed once, when stored, for the browsers that accept it (all do).
+GZIP_LEVEL = 6
 
 
 def _version_key(name: str) -> str:
@@ -126,7 +131,7 @@ def _page_key(request) -> str:
     moment comes), so a cached copy serves one minute at most."""
     path = blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
     minute = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    return f"page:{minute}:{path}"
+    return f"page:2:{minute}:{path}"
 
 
 def _storable(request, response) -> bool:
@@ -140,11 +145,35 @@ def _storable(request, response) -> bool:
     )
 
 
-def _response_from(stored) -> HttpResponse:
-    content, headers = stored
-    response = HttpResponse(content)
+def _stored(response) -> tuple:
+    """What the cache keeps of a rendered page: its body, the same body compressed once, and
+    the headers the view set. The compressed copy has no time in its header, so it is the
+    same bytes for every visitor; public pages carry no token or secret to leak through it."""
+    headers = [(name, response[name]) for name in KEPT_HEADERS if name in response]
+    return response.content, gzip.compress(response.content, GZIP_LEVEL, mtime=0), headers
+
+
+def _accepts_gzip(request) -> bool:
+    """``Accept-Encoding`` names gzip, without ``q=0``."""
+    for part in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","):
+        coding, _, weight = part.partition(";")
+        if coding.strip().lower() == "gzip":
+            return not re.fullmatch(r"q=0(\.0*)?", weight.replace(" ", "").lower())
+    return False
+
+
+def _response_from(stored, request) -> HttpResponse:
+    """The stored page as a response, compressed when the browser accepts gzip, with its
+    length (so it goes out in one piece, not in chunks)."""
+    content, compressed, headers = stored
+    gzipped = _accepts_gzip(request)
+    response = HttpResponse(compressed if gzipped else content)
     for name, value in headers:
         response[name] = value
+    if gzipped:
+        response["Content-Encoding"] = "gzip"
+    patch_vary_headers(response, ["Accept-Encoding"])
+    response["Content-Length"] = str(len(response.content))
     return response
 
 
@@ -162,9 +191,11 @@ def cached_page(request) -> HttpResponse | None:
     if stored is None:
         request._page_cache_miss = (key, version)
         return None
-    response = _response_from(stored)
+    response = _response_from(stored, request)
     if request.method == "HEAD":
+        length = response["Content-Length"]
         response.content = b""
+        response["Content-Length"] = length
     return response
 
 
@@ -191,13 +222,14 @@ def public_page(view=None, *, query: tuple[str, ...] = ()):
             else:
                 stored, version = versioned_get(CONTENT, key)
                 if stored is not None:
-                    return _response_from(stored)
+                    return _response_from(stored, request)
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and callable(response.render):
                 response = response.render()
             if _storable(request, response):
-                headers = [(name, response[name]) for name in KEPT_HEADERS if name in response]
-                versioned_set(key, version, (response.content, headers), PAGE_SECONDS)
+                versioned_set(key, version, _stored(response), PAGE_SECONDS)
+                # The same address is served compressed from the cache to the next visitor.
+                patch_vary_headers(response, ["Accept-Encoding"])
             return response
 
         return wrapper

@@ -1,6 +1,7 @@
 """Cached pages and times stay true: each change shows on the very next request, and a cached
 page is the same for everyone, with nobody's session, CSRF token or messages in it."""
 
+import gzip
 from datetime import time, timedelta
 from decimal import Decimal
 
@@ -64,6 +65,32 @@ def test_a_cached_page_goes_out_with_the_headers_of_a_rendered_one(client, swedi
     ):
         assert cached[header] == rendered[header], header
     assert not cached.cookies
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_a_cached_page_goes_to_a_browser_compressed_and_whole(client, swedish, path):
+    rendered = client.get(path)
+    browser = client.get(path, headers={"accept-encoding": "gzip, deflate, br, zstd"})
+    plain = client.get(path)
+
+    assert browser["Content-Encoding"] == "gzip"
+    assert gzip.decompress(browser.content) == rendered.content
+    assert len(browser.content) < len(rendered.content) / 2
+    assert browser["Content-Length"] == str(len(browser.content))
+    assert "Content-Encoding" not in plain
+    assert plain.content == rendered.content
+    assert plain["Content-Length"] == str(len(rendered.content))
+    for response in (rendered, browser, plain):
+        assert "Accept-Encoding" in response["Vary"]
+
+
+def test_a_browser_that_refuses_gzip_gets_the_page_as_it_is(client, swedish):
+    rendered = client.get("/")
+
+    refused = client.get("/", headers={"accept-encoding": "gzip;q=0, identity"})
+
+    assert "Content-Encoding" not in refused
+    assert refused.content == rendered.content
 
 
 def test_the_home_page_answers_head_without_a_body(client, swedish):
