@@ -1,0 +1,45 @@
+"""What a gunicorn web worker holds: the libraries only rare paths use are imported on first
+use."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Imported by the code that needs them: payments (stripe), texts (twilio), calendar files
+# (icalendar), uploads (PIL), an article's save (markdown, nh3). zipcodes builds the zip tables
+# (therapists/data/) and is never imported by the site.
+RARE_PATH_LIBRARIES = {"stripe", "twilio", "icalendar", "PIL", "markdown", "nh3", "zipcodes"}
+
+
+def fresh_interpreter(code: str) -> dict:
+    """``code``'s printed JSON, run in a new interpreter with the embedded default settings."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_", "CACHE_", "EMAIL_", "SITE_URL"))
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "spatheory.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_the_app_and_its_url_patterns_load_no_library_only_rare_paths_use():
+    loaded = fresh_interpreter(
+        "import json, sys; import spatheory.wsgi, spatheory.urls; "
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))"
+    )
+
+    assert RARE_PATH_LIBRARIES.isdisjoint(loaded)
+    assert {"django", "ninja", "booking"} <= set(loaded)
+
