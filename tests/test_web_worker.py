@@ -1,5 +1,5 @@
 """What a gunicorn web worker holds: the libraries only rare paths use are imported on first
-use."""
+use, and the master loads the rest once, before forking, for the workers to share."""
 
 import json
 import os
@@ -43,3 +43,22 @@ def test_the_app_and_its_url_patterns_load_no_library_only_rare_paths_use():
     assert RARE_PATH_LIBRARIES.isdisjoint(loaded)
     assert {"django", "ninja", "booking"} <= set(loaded)
 
+
+def test_the_gunicorn_master_loads_url_patterns_and_template_tags_before_forking():
+    state = fresh_interpreter(
+        "import gc, json, runpy, sys, types; import spatheory.wsgi; "
+        "conf = runpy.run_path('gunicorn.conf.py'); "
+        "before = {'api': 'booking.api' in sys.modules, "
+        "'tags': 'crispy_forms.templatetags.crispy_forms_tags' in sys.modules}; "
+        "server = types.SimpleNamespace(cfg=types.SimpleNamespace(preload_app=True)); "
+        "conf['when_ready'](server); "
+        "print(json.dumps({'preload': conf['preload_app'], 'before': before, "
+        "'api': 'booking.api' in sys.modules, "
+        "'tags': 'crispy_forms.templatetags.crispy_forms_tags' in sys.modules, "
+        "'frozen': gc.get_freeze_count()}))"
+    )
+
+    assert state["preload"] is True
+    assert state["before"] == {"api": False, "tags": False}
+    assert state["api"] and state["tags"]
+    assert state["frozen"] > 0
