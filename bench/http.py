@@ -358,16 +358,25 @@ def gunicorn_stop(server: subprocess.Popen) -> None:
             server.wait(timeout=5)
 
 
-def workers_rss_mb(server: subprocess.Popen) -> list[float]:
-    """Resident memory of each gunicorn worker (the master's children), in MB."""
+def workers_memory_mb(server: subprocess.Popen) -> list[tuple[float, float]]:
+    """Each gunicorn worker's (the master's children) resident memory and its proportional
+    share, in MB: RSS counts every page the worker maps, those it shares with the master and
+    the other workers included; PSS divides each shared page among the processes sharing it."""
     output = subprocess.run(
-        ["ps", "-o", "rss=", "--ppid", str(server.pid)], capture_output=True, text=True
+        ["ps", "-o", "pid=", "--ppid", str(server.pid)], capture_output=True, text=True
     ).stdout
-    return [int(value) / 1024 for value in output.split()]
+    figures = []
+    for pid in output.split():
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        kilobytes = dict(re.findall(r"^(Rss|Pss):\s+(\d+) kB", rollup, re.MULTILINE))
+        figures.append((int(kilobytes["Rss"]) / 1024, int(kilobytes["Pss"]) / 1024))
+    return figures
 
 
-def mb_list(values: list[float]) -> str:
-    return ", ".join(f"{mb:.0f} MB" for mb in values)
+def memory_report(figures: list[tuple[float, float]]) -> str:
+    rss = ", ".join(f"{rss:.0f}" for rss, _ in figures)
+    pss = ", ".join(f"{pss:.0f}" for _, pss in figures)
+    return f"RSS {rss} MB, PSS {pss} MB"
 
 
 def draft_cookie(base: str) -> str:
@@ -559,7 +568,7 @@ def run(arguments, workdir: str) -> int:
                 workdir=workdir,
             )
         ]
-        print(f"app workers' memory at start: {mb_list(workers_rss_mb(app))}")
+        print(f"app workers' memory at start: {memory_report(workers_memory_mb(app))}")
         results = []
         rows = [] if arguments.bookings_only else page_rows(data, draft)
         for label, path, headers in rows:
@@ -604,7 +613,7 @@ def run(arguments, workdir: str) -> int:
             f"checked in SQL: {overlaps} overlapping appointments, "
             f"{short_gaps} gaps shorter than the travel rule"
         )
-        print(f"app workers' memory after the run: {mb_list(workers_rss_mb(app))}")
+        print(f"app workers' memory after the run: {memory_report(workers_memory_mb(app))}")
         ok = booked["errors"] == 0 and overlaps == 0 and short_gaps == 0
         return 0 if ok else 1
     finally:

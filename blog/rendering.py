@@ -3,6 +3,9 @@
 Staff write Markdown (raw HTML allowed); what reaches readers is the allow-listed subset that
 nh3 keeps. Links are checked twice over: nh3 drops any URL whose scheme is not listed, then
 links leaving the site get ``rel="noopener"``.
+
+Markdown and nh3 are imported when an article is rendered (on save), not with the module: the
+models import this one, and a web worker that only shows articles serves the stored HTML.
 """
 
 import html
@@ -11,8 +14,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import markdown
-import nh3
 from django.conf import settings
 from django.utils.html import strip_tags
 
@@ -56,6 +57,8 @@ class RenderedMarkdown:
 
 
 def render_markdown(text: str) -> RenderedMarkdown:
+    import markdown
+
     converter = markdown.Markdown(
         extensions=["toc", "tables", "fenced_code", "sane_lists"],
         extension_configs={"toc": {"toc_depth": "2-3"}},
@@ -69,6 +72,8 @@ def render_markdown(text: str) -> RenderedMarkdown:
 
 
 def sanitize_html(fragment: str) -> str:
+    import nh3
+
     cleaned = nh3.clean(
         fragment,
         tags=ALLOWED_TAGS,

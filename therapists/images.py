@@ -6,6 +6,9 @@ is stored is never the file as uploaded: its pixels are decoded and saved again 
 PNG or WebP, turned upright, with no metadata (the EXIF camera and GPS data, comments, text
 chunks) and nothing after the image data. A file crafted to be both an image and an HTML page or
 script (a polyglot) is therefore stored as a plain image only.
+
+Pillow is imported by the functions that read an upload, not with the module: the models import
+this one, and a web worker that only shows pages never decodes an image.
 """
 
 import io
@@ -15,7 +18,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import models
-from PIL import Image, ImageOps
 
 MAX_IMAGE_PIXELS = 25_000_000
 
@@ -28,6 +30,8 @@ JPEG_QUALITY = 90
 def image_size_validate(file) -> None:
     """Refuse an image of more than ``MAX_IMAGE_PIXELS``, reading only its header. A file that
     isn't an image is left for the image field's own check to refuse."""
+    from PIL import Image
+
     limit = f"The most we take is {MAX_IMAGE_PIXELS // 1_000_000} megapixels"
     file.seek(0)
     try:
@@ -52,6 +56,8 @@ def image_size_validate(file) -> None:
 
 def image_reencode(file) -> ContentFile:
     """The upload's pixels in a new file, named after it with its new format's extension."""
+    from PIL import Image, ImageOps
+
     image_size_validate(file)
     with Image.open(file) as uploaded:
         stored_format = uploaded.format if uploaded.format in STORED_FORMATS else "PNG"
