@@ -2,12 +2,13 @@
 
     make bench-http        # or: .venv/bin/python bench/http.py [--duration 8] [--bookings 400]
 
-Builds its own PostgreSQL database (``spatheory_bench_http_<pid>`` on the server DATABASE_URL
-names, ``postgres@127.0.0.1:5432`` by default) with the demo data (``seed_demo``) plus a
-realistic load (50 therapists, four bookings a day each for 14 days), collects the static
-files, then serves the app with gunicorn (``gunicorn.conf.py``, 2 sync workers, DEBUG off, the
-Redis cache at CACHE_URL, tasks published to a queue of the run's own on CELERY_BROKER_URL) and
-the bare-Django ceiling (``bench/ceiling.py``, same flags) on free loopback ports.
+Builds its own PostgreSQL database (``spatheory_bench_http_<pid>``, or the name in
+BENCH_HTTP_DATABASE, on the server DATABASE_URL names, ``postgres@127.0.0.1:5432`` by default)
+with the demo data (``seed_demo``) plus a realistic load (50 therapists, four bookings a day
+each for 14 days), collects the static files, then serves the app with gunicorn
+(``gunicorn.conf.py``, 2 sync workers, DEBUG off, the Redis cache at CACHE_URL, tasks published
+to a queue of the run's own on CELERY_BROKER_URL) and the bare-Django ceiling
+(``bench/ceiling.py``, same flags) on free loopback ports.
 
 Each page is loaded from a second process: ``wrk -t2 -c16`` when wrk is installed, otherwise a
 Python load generator with the same 16 connections. It prints req/s, p50/p95/p99 and the share
@@ -49,7 +50,8 @@ THERAPISTS = 50
 DAYS = 14
 CLIENT_ZIP = "30309"
 RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
-DB_NAME = f"spatheory_bench_http_{RUN_ID}"
+# A given name must not exist yet: the run creates the database and drops it at the end.
+DB_NAME = os.environ.get("BENCH_HTTP_DATABASE") or f"spatheory_bench_http_{RUN_ID}"
 QUEUE = f"bench-http-{RUN_ID}"
 # What every browser sends with a page request: the pages are loaded as browsers ask for them,
 # and the public pages a second time without it, as wrk asks by default.

@@ -241,7 +241,11 @@ def _booking_arguments(payload: BookingIn) -> dict:
     return arguments
 
 
-def _booking_out(booking: Booking) -> dict:
+def _booking_out(booking: Booking, appointments=None) -> dict:
+    """The booking as the API shows it, with the therapists of ``appointments`` (by default its
+    prefetched active ones)."""
+    if appointments is None:
+        appointments = booking.appointments.all()
     return {
         "reference": booking.reference,
         "token": booking.token,
@@ -252,9 +256,7 @@ def _booking_out(booking: Booking) -> dict:
         "status": booking.status,
         "late_cancellation": booking.late_cancellation,
         "price": str(booking.price),
-        "therapists": [
-            appointment.therapist.first_name for appointment in booking.appointments.all()
-        ],
+        "therapists": [appointment.therapist.first_name for appointment in appointments],
         "address": {
             "line1": booking.address_line1,
             "line2": booking.address_line2,
@@ -287,7 +289,9 @@ def booking_create_endpoint(request, payload: BookingIn, response: HttpResponse)
     except ValidationError as error:
         return _refused(request, error)
     rate_limit_count(request, scope="booking", rate=settings.BOOKING_RATE_LIMIT)
-    return Status(201, _booking_out(_booking(booking.token)))
+    # The booking as just written; only its appointments' therapists are read back.
+    appointments = booking.appointments.select_related("therapist").order_by("pk")
+    return Status(201, _booking_out(booking, appointments))
 
 
 @api.get("/bookings/{token}", response=BOOKING_RESPONSES, summary="A booking, by its token")

@@ -31,6 +31,7 @@ from therapists.models import Therapist
 from .availability import Slot, free_candidates
 from .models import Appointment, Booking, Service
 from .selectors import (
+    TherapistFacts,
     business_timezone,
     calendars_load,
     slot_list_available,
@@ -98,15 +99,19 @@ def _lock_not_granted(error: OperationalError) -> bool:
 
 def _calendars_read(request: SlotRequest, *, therapist_ids=None, lock: bool = False):
     """The calendars of the request's day: everyone who could serve it (only the therapist
-    asked for, when the service needs one), or ``therapist_ids``; with ``lock`` their rows are
-    locked as they are read (SQLite: the database write lock)."""
+    asked for, when the service needs one), or ``therapist_ids``.
+
+    Without ``lock`` (ranking who to pick) each therapist is a ``TherapistFacts`` record, as
+    for showing times: only ids and ranks leave this read. With ``lock`` their rows are locked
+    as they are read (SQLite: the database write lock) and come as model instances, the ones
+    the appointments are written for."""
     if therapist_ids is None and request.therapist and request.service.therapists_needed == 1:
         therapist_ids = [request.therapist.pk]
     if lock and connection.vendor == "sqlite":
         Therapist.objects.filter(pk__in=therapist_ids).update(
             travel_radius_miles=F("travel_radius_miles")
         )
-    return calendars_load(
+    calendars = calendars_load(
         service=request.service,
         zip_code=request.zip_code,
         first_day=request.day,
@@ -114,8 +119,16 @@ def _calendars_read(request: SlotRequest, *, therapist_ids=None, lock: bool = Fa
         gender=request.gender,
         exclude_booking=request.booking,
         therapist_ids=therapist_ids,
+        as_facts=not lock,
         lock=lock,
     )
+    if lock:
+        # The locked read keeps only therapists who offer the service's modality, so the
+        # predicate needs no second read of their modalities.
+        offered = frozenset({request.service.modality_id})
+        for calendar in calendars:
+            calendar.modality_ids = offered
+    return calendars
 
 
 class _NotFree(Exception):
@@ -127,7 +140,7 @@ class _NotFree(Exception):
         self.timed_out = timed_out
 
 
-def _pick_confirm(request: SlotRequest, query, picked: list[Therapist]) -> list[Therapist]:
+def _pick_confirm(request: SlotRequest, query, picked: list[TherapistFacts]) -> list[Therapist]:
     """Lock the picked therapists (id order), re-read their calendars for the day and return
     them, freshly read, if every one is still free at the start; else raise ``_NotFree``. The
     savepoint means a refused pick releases its locks at once."""
@@ -135,10 +148,6 @@ def _pick_confirm(request: SlotRequest, query, picked: list[Therapist]) -> list[
     try:
         with transaction.atomic():
             calendars = _calendars_read(request, therapist_ids=ids, lock=True)
-            modalities = {t.pk: t.modalities.all() for t in picked}
-            for calendar in calendars:
-                fresh = calendar.therapist
-                fresh._prefetched_objects_cache = {"modalities": modalities[fresh.pk]}
             free = {
                 candidate.therapist.pk: candidate.therapist
                 for candidate in free_candidates(query, calendars, request.starts_at)
@@ -153,7 +162,7 @@ def _pick_confirm(request: SlotRequest, query, picked: list[Therapist]) -> list[
 
 
 def _therapists_pick(
-    request: SlotRequest, query, ranked: list[Therapist], *, needed: int
+    request: SlotRequest, query, ranked: list[TherapistFacts], *, needed: int
 ) -> list[Therapist]:
     """The first ``needed`` of ``ranked`` (best first) still free under lock, a refused one
     replaced by the next; [] when too few are left. Raises the "try again" ``SlotTaken`` when
@@ -174,7 +183,7 @@ def _therapists_pick(
     return []
 
 
-def _ranked(query, calendars, request: SlotRequest) -> list[Therapist]:
+def _ranked(query, calendars, request: SlotRequest) -> list[TherapistFacts]:
     return [c.therapist for c in free_candidates(query, calendars, request.starts_at)]
 
 
@@ -206,14 +215,29 @@ def _slot_query(request: SlotRequest, **overrides):
     return dataclasses.replace(query, **overrides)
 
 
-def therapists_assign(request: SlotRequest, *, keep: list[int] = ()) -> list[Therapist]:
+def therapists_rank(request: SlotRequest) -> list[TherapistFacts]:
+    """Everyone free for this exact slot by calendars read without locks, best first (the
+    engine's assignment order, travel included); the therapist the client asked for first,
+    and nobody when they aren't free. Only a shortlist: ``therapists_assign`` re-checks each
+    under its lock."""
+    asked = request.therapist.pk if request.therapist else None
+    free = free_candidates(
+        _slot_query(request), _calendars_read(request), request.starts_at, therapist_id=asked
+    )
+    return [candidate.therapist for candidate in free]
+
+
+def therapists_assign(
+    request: SlotRequest, *, keep: list[int] = (), ranked: list[TherapistFacts] | None = None
+) -> list[Therapist]:
     """Choose the therapists for this exact slot (``keep`` first if free) and lock them, each
     re-checked under its lock, travel included. The therapist the client asked for, if any,
-    is one of them, or the slot is taken."""
+    is one of them, or the slot is taken. ``ranked``: ``therapists_rank``'s answer, when the
+    caller has it already."""
     query = _slot_query(request)
     asked = request.therapist.pk if request.therapist else None
-    free = free_candidates(query, _calendars_read(request), request.starts_at, therapist_id=asked)
-    ranked = [c.therapist for c in free]
+    if ranked is None:
+        ranked = therapists_rank(request)
     if asked is not None:
         keep = [asked, *keep]
     ranked = [t for t in ranked if t.pk in keep] + [t for t in ranked if t.pk not in keep]
@@ -264,12 +288,17 @@ def therapist_check_free(request: SlotRequest, *, therapist: Therapist) -> None:
 
 
 def appointments_save(appointments: list[Appointment], *, on_overlap: Callable[[], Exception]):
-    """Insert or update appointment rows; an overlap the database catches is a lost race,
-    raised as ``on_overlap()``."""
+    """Update the saved appointment rows, in order, then insert the new ones in one query; an
+    overlap the database catches is a lost race, raised as ``on_overlap()``.
+
+    The inserts send no ``post_save``: every caller saves the booking or one of these rows in
+    the same transaction, which bumps the cached availability's version."""
     try:
         with transaction.atomic():
             for appointment in appointments:
-                appointment.save()
+                if appointment.pk is not None:
+                    appointment.save()
+            Appointment.objects.bulk_create([a for a in appointments if a.pk is None])
     except IntegrityError:
         raise on_overlap() from None
 

@@ -28,11 +28,16 @@ from .assignment import (
     therapist_check_free,
     therapist_choose_free,
     therapists_assign,
+    therapists_rank,
 )
 from .formatting import local_time
 from .models import Appointment, Booking, Service
 from .notifications.messages import Change
-from .notifications.outbox import booking_change_notify, job_declined_notify
+from .notifications.outbox import (
+    booking_change_notify,
+    booking_created_notify,
+    job_declined_notify,
+)
 from .selectors import appointment_decline_deadline
 from .validation import SERVICE_UNAVAILABLE, booking_validate, start_errors
 from .wording import reschedule_closed
@@ -145,11 +150,6 @@ def booking_create(
         text_consent=text_consent,
         details=details,
     )
-    booking_validate(booking, consent=consent, now=now, duration=service.duration_for(minutes))
-    busy_minutes = service.appointment_minutes(
-        minutes, changeover=settings.BOOKING_COUPLES_CHANGEOVER_MINUTES
-    )
-    booking.ends_at = starts_at + timedelta(minutes=busy_minutes)
     request = SlotRequest(
         service=service,
         minutes=minutes,
@@ -158,17 +158,30 @@ def booking_create(
         gender=booking.gender_preference,
         therapist=therapist,
     )
+    # Who could take it, read before the other checks (a start they refuse finds nobody):
+    # anyone found serves the zip, so the checks need not ask the database that again.
+    start_ok = not start_errors(service=service, starts_at=starts_at, now=now)
+    ranked = therapists_rank(request) if start_ok else []
+    booking_validate(
+        booking,
+        consent=consent,
+        now=now,
+        duration=service.duration_for(minutes),
+        zip_served=bool(ranked) or None,
+    )
+    busy_minutes = service.appointment_minutes(
+        minutes, changeover=settings.BOOKING_COUPLES_CHANGEOVER_MINUTES
+    )
+    booking.ends_at = starts_at + timedelta(minutes=busy_minutes)
     with transaction.atomic():
-        therapists = therapists_assign(request)
+        therapists = therapists_assign(request, ranked=ranked)
         booking.save()
-        appointments_save(
-            [
-                Appointment.for_booking(booking, t, person=person)
-                for t, person in zip(therapists, _people_treated(service), strict=False)
-            ],
-            on_overlap=lambda: slot_taken(request),
-        )
-        booking_change_notify(booking=booking, change=Change.CREATED)
+        appointments = [
+            Appointment.for_booking(booking, t, person=person)
+            for t, person in zip(therapists, _people_treated(service), strict=False)
+        ]
+        appointments_save(appointments, on_overlap=lambda: slot_taken(request))
+        booking_created_notify(booking=booking, appointments=appointments)
     return booking
 
 

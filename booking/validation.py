@@ -169,9 +169,15 @@ def _second_person_errors(booking: Booking) -> dict[str, list[str]]:
 
 
 def booking_validate(
-    booking: Booking, *, consent: bool, now: datetime, duration: ServiceDuration | None
+    booking: Booking,
+    *,
+    consent: bool,
+    now: datetime,
+    duration: ServiceDuration | None,
+    zip_served: bool | None = None,
 ) -> None:
-    """Raise ValidationError with every problem of an unsaved booking, keyed by field."""
+    """Raise ValidationError with every problem of an unsaved booking, keyed by field.
+    ``zip_served``: True when the caller already found someone who serves the zip."""
     errors: dict[str, list[str]] = {}
     service = booking.service
     if not service.is_active:
@@ -184,8 +190,10 @@ def booking_validate(
         errors["consent"] = [CONSENT_REQUIRED]
     _phones_normalise(booking)
     errors.update(_field_errors(booking, exclude=errors))
-    if "zip_code" not in errors and not service_serves_zip(
-        service=service, zip_code=booking.zip_code
+    if (
+        "zip_code" not in errors
+        and not zip_served
+        and not service_serves_zip(service=service, zip_code=booking.zip_code)
     ):
         errors["zip_code"] = [not_served_message(booking.zip_code)]
     errors.update(_referral_errors(booking, now=now, errors=errors))

@@ -64,6 +64,16 @@ def booking_change_notify(*, booking: Booking, change: Change) -> list[Notificat
     return notification_enqueue(rows=change_rows(booking, change=change))
 
 
+def booking_created_notify(
+    *, booking: Booking, appointments: list[Appointment]
+) -> list[Notification]:
+    """``booking_change_notify`` for a booking just written with ``appointments`` (their
+    therapists loaded): the same messages, without reading back what was just written."""
+    return notification_enqueue(
+        rows=change_rows(booking, change=Change.CREATED, created=appointments)
+    )
+
+
 def job_declined_notify(*, appointment: Appointment) -> Notification:
     """Tell staff that the therapist declined ``appointment`` and nobody else was free."""
     row = Notification(

@@ -38,16 +38,22 @@ def _therapist_kind(appointment: Appointment, last_notice: str | None, change: C
     return Kind.THERAPIST_ASSIGNED
 
 
-def therapist_rows(booking: Booking, *, change: Change) -> list[Notification]:
+def therapist_rows(
+    booking: Booking, *, change: Change, created: list[Appointment] | None = None
+) -> list[Notification]:
     """One notice per therapist who needs one (their latest appointment on the booking wins).
-    Two queries, however many therapists."""
-    appointments = list(booking.appointments.select_related("therapist").order_by("id"))
-    therapist_kinds = [k for k, spec in KINDS.items() if spec.audience is Audience.THERAPIST]
-    last_notice = dict(
-        Notification.objects.filter(appointment__in=appointments, kind__in=therapist_kinds)
-        .order_by("appointment_id", "id")
-        .values_list("appointment_id", "kind")
-    )
+    Two queries, however many therapists; none for a booking just ``created`` with these
+    appointments (with their therapists), about which nobody has been told anything yet."""
+    if created is not None:
+        appointments, last_notice = created, {}
+    else:
+        appointments = list(booking.appointments.select_related("therapist").order_by("id"))
+        therapist_kinds = [k for k, spec in KINDS.items() if spec.audience is Audience.THERAPIST]
+        last_notice = dict(
+            Notification.objects.filter(appointment__in=appointments, kind__in=therapist_kinds)
+            .order_by("appointment_id", "id")
+            .values_list("appointment_id", "kind")
+        )
     rows = {}
     for appointment in appointments:
         kind = _therapist_kind(appointment, last_notice.get(appointment.pk), change)
@@ -56,9 +62,12 @@ def therapist_rows(booking: Booking, *, change: Change) -> list[Notification]:
     return list(rows.values())
 
 
-def change_rows(booking: Booking, *, change: Change) -> list[Notification]:
-    """Every message ``change`` to ``booking`` sends: client, therapists, staff."""
-    rows = therapist_rows(booking, change=change)
+def change_rows(
+    booking: Booking, *, change: Change, created: list[Appointment] | None = None
+) -> list[Notification]:
+    """Every message ``change`` to ``booking`` sends: client, therapists, staff
+    (``created``: as ``therapist_rows``)."""
+    rows = therapist_rows(booking, change=change, created=created)
     client_kind = kind_for(audience=Audience.CLIENT, change=change)
     staff_kind = kind_for(audience=Audience.STAFF, change=change)
     if client_kind:

@@ -9,7 +9,12 @@ from django.test.utils import CaptureQueriesContext
 
 from booking.models import Appointment, Booking
 from tests.booking.helpers import BODY, DAY, TOMORROW, at, make_booking, post
-from tests.factories import ServiceFactory, TherapistFactory
+from tests.factories import (
+    AppointmentFactory,
+    BookingFactory,
+    ServiceFactory,
+    TherapistFactory,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
@@ -492,3 +497,34 @@ def test_api_endpoints_run_a_constant_number_of_queries(client, django_assert_nu
         )
     with django_assert_num_queries(counts["detail"]):
         client.get(f"/api/bookings/{token}")
+
+
+def test_a_booking_runs_the_same_queries_for_5_or_50_therapists_and_2_or_20_visits_that_day(
+    client, swedish
+):
+    def therapists(count):
+        return [TherapistFactory(modalities=[swedish.modality], hours="all") for _ in range(count)]
+
+    def visits(who, hours):
+        for therapist in who:
+            for hour in hours:
+                AppointmentFactory(
+                    therapist=therapist,
+                    booking=BookingFactory(service=swedish, starts_at=at(TOMORROW, hour)),
+                )
+
+    def queries(start):
+        with CaptureQueriesContext(connection) as captured:
+            response = post(client, "/api/bookings", BODY | {"start": start})
+        assert response.status_code == 201, response.content
+        return len(captured)
+
+    few = therapists(5)
+    visits(few[:2], [9])
+    with_few = queries("2026-12-02T14:00:00-05:00")
+    many = few + therapists(45)
+    visits(many[2:11], [9, 11])
+    with_many = queries("2026-12-02T17:00:00-05:00")
+
+    assert Appointment.objects.filter(starts_at__date=TOMORROW).count() == 22
+    assert with_few == with_many == 21
