@@ -31,7 +31,13 @@ from payments.csp import stripe_csp
 from payments.gateway import GatewayUnavailable, payments_enabled
 from payments.money import cents
 from payments.services import CardNotReady
-from spatheory.page_cache import AVAILABILITY, versioned_get, versioned_set
+from spatheory.page_cache import (
+    AVAILABILITY,
+    shell_render,
+    shell_serve,
+    versioned_get,
+    versioned_set,
+)
 
 from ..assignment import SlotTaken
 from ..draft import BookingDraft, SlotTakenNotice
@@ -218,7 +224,7 @@ def book_time(request):
         return _time_chosen(request, draft, therapist=therapist, chosen_day=chosen_day)
     first_day = picker_first_day(asked=day_asked(request, "from"), chosen_day=chosen_day)
     parts = _time_parts_cached(
-        draft, therapist=therapist, chosen_day=chosen_day, first_day=first_day
+        request, draft, therapist=therapist, chosen_day=chosen_day, first_day=first_day
     )
     if parts is None:
         return redirect("booking:book")
@@ -227,6 +233,8 @@ def book_time(request):
         draft.save(request.session)
     if is_htmx(request):
         return HttpResponse(parts["picker"])
+    if draft.slot_taken is None and not messages.get_messages(request):
+        return shell_serve(request, parts["page"])
     return _time_page(request, draft, parts)
 
 
@@ -283,10 +291,13 @@ def _time_parts(draft: BookingDraft, service, *, availability, form, therapist, 
     }
 
 
-def _time_parts_cached(draft: BookingDraft, *, therapist, chosen_day, first_day) -> dict | None:
-    """``_time_parts`` for a GET, cached with the open times they show (under the availability
-    version every write that changes them bumps), keyed by everything else they show: the day
-    chosen and the time selected. None when the draft's service is no longer bookable."""
+def _time_parts_cached(
+    request, draft: BookingDraft, *, therapist, chosen_day, first_day
+) -> dict | None:
+    """``_time_parts`` for a GET, and the whole page as any visitor gets it (``shell_render``),
+    cached with the open times they show (under the availability version every write that
+    changes them bumps), keyed by everything else they show: the day chosen and the time
+    selected. None when the draft's service is no longer bookable."""
     selected = draft.starts_at.isoformat() if draft.starts_at else ""
     key = picker_key(
         service=draft.service_slug,
@@ -314,18 +325,25 @@ def _time_parts_cached(draft: BookingDraft, *, therapist, chosen_day, first_day)
         chosen_day=chosen_day,
         first_day=first_day,
     )
+    parts["page"] = shell_render(request, "booking/book_time.html", _time_page_context(parts))
     versioned_set(key, version, parts, AVAILABILITY_SECONDS)
     return parts
 
 
-def _time_page(request, draft: BookingDraft, parts: dict, form=None):
-    context = {
+def _time_page_context(parts: dict, *, form=None, slot_taken=None) -> dict:
+    return {
         "form": form,
         "step": 2,
-        "slot_taken": draft.slot_taken,
+        "slot_taken": slot_taken,
         "intro": mark_safe(parts["intro"]),
         "picker": mark_safe(parts["picker"]),
     }
+
+
+def _time_page(request, draft: BookingDraft, parts: dict, form=None):
+    """The page rendered for this visitor: their messages, their refused time or the notice
+    that the time they chose was just taken."""
+    context = _time_page_context(parts, form=form, slot_taken=draft.slot_taken)
     return render(request, "booking/book_time.html", context)
 
 

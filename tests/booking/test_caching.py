@@ -204,34 +204,57 @@ def test_changed_working_hours_show_on_the_time_step(client, swedish):
 
 
 def test_the_time_step_carries_nobody_elses_token_or_chosen_time(swedish, maya):
-    ada, bea = Client(), Client(enforce_csrf_checks=True)
-    choose_service(ada, swedish)
-    ada.post("/book/time/", {"start": slot_value(at(TOMORROW, 14))})
-    ada_page = page_of(ada.get("/book/time/"))
-    chosen = re.escape(f'value="{slot_value(at(TOMORROW, 14))}"') + r"\s+checked"
-    assert re.search(chosen, ada_page)
-
-    bea.get("/book/")
-    bea.post(
-        "/book/",
-        {
-            "service": "swedish",
-            "minutes": 60,
-            "zip_code": "30309",
-            "csrfmiddlewaretoken": bea.cookies["csrftoken"].value,
-        },
+    ada, bea = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    for visitor in (ada, bea):
+        visitor.get("/book/")
+        visitor.post(
+            "/book/",
+            {
+                "service": "swedish",
+                "minutes": 60,
+                "zip_code": "30309",
+                "csrfmiddlewaretoken": visitor.cookies["csrftoken"].value,
+            },
+        )
+    path = "/book/time/?day=2026-12-02"
+    ada_page = page_of(ada.get(path))  # the one that fills the cache
+    ada.post(
+        "/book/time/",
+        {"start": slot_value(at(TOMORROW, 14)), "csrfmiddlewaretoken": csrf_token_in(ada_page)},
     )
-    bea_page = page_of(bea.get("/book/time/?day=2026-12-02"))
+    chosen = re.escape(f'value="{slot_value(at(TOMORROW, 14))}"') + r"\s+checked"
+    assert re.search(chosen, page_of(ada.get(path)))
+
+    bea_page = page_of(bea.get(path))
 
     assert "Wed, Dec 2 · 2:00 pm" in bea_page
     assert not re.search(chosen, bea_page) and " checked" not in bea_page
-    ada_token = csrf_token_in(ada_page)
     bea_token = csrf_token_in(bea_page)
-    assert ada_token != bea_token and ada_token not in bea_page
+    assert csrf_token_in(ada_page) != bea_token and csrf_token_in(ada_page) not in bea_page
     response = bea.post(
-        "/book/time/", {"start": slot_value(at(TOMORROW, 15)), "csrfmiddlewaretoken": bea_token}
+        "/book/time/",
+        {"start": slot_value(at(TOMORROW, 15)), "csrfmiddlewaretoken": bea_token},
     )
     assert response.status_code == 302
+    assert ada.cookies["csrftoken"].value != bea.cookies["csrftoken"].value
+
+
+def test_the_time_step_carries_nobody_elses_messages(swedish, maya):
+    TherapistFactory(modalities=[swedish.modality], hours="all")
+    ada, bea = Client(), Client()
+    ada.get(f"/book/?therapist={maya.slug}")
+    for visitor in (ada, bea):
+        choose_service(visitor, swedish)
+    Therapist.objects.filter(pk=maya.pk).update(status=Therapist.Status.PAUSED)
+
+    # Ada's view of the page is the first, the one that fills the cache.
+    assert "isn't taking bookings right now" in page_of(ada.get("/book/time/"))
+    for visitor in (bea, Client(), ada):
+        if visitor is not ada:
+            choose_service(visitor, swedish)
+        page = page_of(visitor.get("/book/time/"))
+        assert "isn't taking bookings right now" not in page
+        assert "Tue, Dec 1 · 2:00 pm" in page
 
 
 def csrf_token_in(page: str) -> str:
