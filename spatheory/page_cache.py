@@ -31,9 +31,13 @@ from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
+# Where a page rendered for any visitor (``shell_render``) takes each visitor's own CSRF token.
+TOKEN_SLOT = "csrf-token-filled-in-per-request"
 CONTENT = "content"
 AVAILABILITY = "availability"
 PAGE_SECONDS = 60
@@ -235,3 +239,17 @@ def public_page(view=None, *, query: tuple[str, ...] = ()):
         return wrapper
 
     return decorate(view) if view is not None else decorate
+
+
+def shell_render(request, template: str, context: dict) -> str:
+    """A page as any visitor gets it, to store: with no messages, and a slot where each
+    visitor's own CSRF token goes when the page is served (``shell_serve``)."""
+    return render_to_string(
+        template, {**context, "csrf_token": TOKEN_SLOT, "messages": ()}, request=request
+    )
+
+
+def shell_serve(request, shell: str) -> HttpResponse:
+    """A stored ``shell_render`` page for this visitor, their CSRF token in its slot: only for a
+    request with no messages waiting, which must be rendered for the visitor instead."""
+    return HttpResponse(shell.replace(TOKEN_SLOT, get_token(request)))

@@ -351,6 +351,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = _env(env.bool, "DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read from the cache and written to both: a booking step reads the client's
+# draft without a database round trip. Without Redis they are read from the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 X_FRAME_OPTIONS = "DENY"
 # Number of proxies in front of the app whose X-Forwarded-For entries are trusted.
 TRUSTED_PROXY_COUNT = _env(env.int, "TRUSTED_PROXY_COUNT", 0)

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from ..models import Service
-from ..selectors import Availability, slot_list_available_cached
+from ..selectors import Availability, availability_key, slot_list_available_cached
 
 PICKER_DAYS = 14
 # How far "Previous week" and "Next week" move the date strip.
@@ -70,6 +70,10 @@ def picker_first_day(*, asked: date | None, chosen_day: date | None) -> date:
     return min(chosen_day, latest)
 
 
+def _strip_last_day(first_day: date) -> date:
+    return min(first_day + timedelta(days=PICKER_DAYS - 1), _last_bookable_day())
+
+
 def availability_for(
     service: Service,
     *,
@@ -82,7 +86,7 @@ def availability_for(
 ) -> Availability:
     """Open times for the strip's days, from ``first_day`` (today by default)."""
     first_day = first_day or timezone.localdate()
-    last_day = min(first_day + timedelta(days=PICKER_DAYS - 1), _last_bookable_day())
+    last_day = _strip_last_day(first_day)
     return slot_list_available_cached(
         service=service,
         minutes=minutes,
@@ -93,6 +97,31 @@ def availability_for(
         exclude_booking=exclude_booking,
         therapist=therapist,
     )
+
+
+def picker_key(
+    *,
+    service: str,
+    minutes: int,
+    zip_code: str,
+    gender: str,
+    first_day: date,
+    therapist: str = "",
+    **shown,
+) -> str:
+    """The cache key of what is rendered from the open times ``availability_for`` gives (to be
+    stored under the ``AVAILABILITY`` version): their own key, with the strip's days, plus
+    everything else the rendering shows (``shown``: the day chosen, the time selected...)."""
+    times = availability_key(
+        service=service,
+        minutes=minutes,
+        zip_code=zip_code,
+        start_date=first_day,
+        days=(_strip_last_day(first_day) - first_day).days + 1,
+        gender=gender,
+        therapist=therapist,
+    )
+    return f"picker:{times}:" + ":".join(f"{name}={shown[name]}" for name in sorted(shown))
 
 
 def _week_links(picker_url: str, first_day: date) -> dict:
@@ -117,7 +146,7 @@ def slot_picker(
     """The date strip (from ``first_day``, today by default, up to the last bookable day), its
     previous and next week links, and the chosen day's open times by part of the day."""
     first_day = first_day or timezone.localdate()
-    last_day = min(first_day + timedelta(days=PICKER_DAYS - 1), _last_bookable_day())
+    last_day = _strip_last_day(first_day)
     by_day = defaultdict(list)
     for slot in availability.slots:
         by_day[timezone.localtime(slot.starts_at).date()].append(slot)

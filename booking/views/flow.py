@@ -10,9 +10,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,6 +31,13 @@ from payments.csp import stripe_csp
 from payments.gateway import GatewayUnavailable, payments_enabled
 from payments.money import cents
 from payments.services import CardNotReady
+from spatheory.page_cache import (
+    AVAILABILITY,
+    shell_render,
+    shell_serve,
+    versioned_get,
+    versioned_set,
+)
 
 from ..assignment import SlotTaken
 from ..draft import BookingDraft, SlotTakenNotice
@@ -35,6 +45,7 @@ from ..forms import ServiceStepForm, TimeStepForm, errors_onto_form
 from ..models import Booking
 from ..ratelimit import rate_limit_count, rate_limit_reached
 from ..selectors import (
+    AVAILABILITY_SECONDS,
     covered_not_bookable_message,
     lengths_offered_message,
     not_served_message,
@@ -50,6 +61,7 @@ from .common import (
     day_of_posted_start,
     is_htmx,
     picker_first_day,
+    picker_key,
     private_page,
     rate_limited,
     slot_picker,
@@ -200,17 +212,58 @@ def _chosen_day(request, draft: BookingDraft):
 @require_http_methods(["GET", "POST"])
 def book_time(request):
     """Step 2: a date strip and the open times for the chosen day."""
-    draft, service = _draft_for(request, "service")
-    if service is None:
+    draft = BookingDraft.load(request.session)
+    if not draft.has("service"):
         return redirect("booking:book")
     if request.method == "GET" and request.GET.get("therapist") == ANY_THERAPIST:
         _therapist_choose(request, draft, ANY_THERAPIST)
         return redirect("booking:book_time")
     therapist = _therapist_asked(request, draft)
     chosen_day = _chosen_day(request, draft)
-    asked_from = day_asked(request, "from") if request.method == "GET" else None
-    first_day = picker_first_day(asked=asked_from, chosen_day=chosen_day)
-    availability = availability_for(
+    if request.method == "POST":
+        return _time_chosen(request, draft, therapist=therapist, chosen_day=chosen_day)
+    first_day = picker_first_day(asked=day_asked(request, "from"), chosen_day=chosen_day)
+    parts = _time_parts_cached(
+        request, draft, therapist=therapist, chosen_day=chosen_day, first_day=first_day
+    )
+    if parts is None:
+        return redirect("booking:book")
+    if chosen_day:
+        draft.day = chosen_day
+        draft.save(request.session)
+    if is_htmx(request):
+        return HttpResponse(parts["picker"])
+    if draft.slot_taken is None and not messages.get_messages(request):
+        return shell_serve(request, parts["page"])
+    return _time_page(request, draft, parts)
+
+
+def _time_chosen(request, draft: BookingDraft, *, therapist, chosen_day):
+    """The time sent: on to the details, or the step again with what was wrong."""
+    service = draft.service()
+    if service is None:
+        return redirect("booking:book")
+    first_day = picker_first_day(asked=None, chosen_day=chosen_day)
+    availability = _times_for(draft, service, therapist=therapist, first_day=first_day)
+    form = TimeStepForm(request.POST, slots=availability.slots)
+    if form.is_valid():
+        draft.starts_at, draft.slot_taken = form.cleaned_data["start"], None
+        draft.save(request.session)
+        return redirect("booking:book_details")
+    parts = _time_parts(
+        draft,
+        service,
+        availability=availability,
+        form=form,
+        therapist=therapist,
+        chosen_day=chosen_day,
+        first_day=first_day,
+    )
+    return _time_page(request, draft, parts, form=form)
+
+
+def _times_for(draft: BookingDraft, service, *, therapist, first_day):
+    return availability_for(
         service,
         minutes=draft.minutes,
         zip_code=draft.zip_code,
@@ -218,35 +271,80 @@ def book_time(request):
         first_day=first_day,
         therapist=therapist,
     )
-    if request.method == "POST":
-        form = TimeStepForm(request.POST, slots=availability.slots)
-        if form.is_valid():
-            draft.starts_at, draft.slot_taken = form.cleaned_data["start"], None
-            draft.save(request.session)
-            return redirect("booking:book_details")
-    else:
-        initial = {"start": draft.starts_at.isoformat() if draft.starts_at else None}
-        form = TimeStepForm(initial=initial, slots=availability.slots)
-    if request.method == "GET" and chosen_day:
-        draft.day = chosen_day
-        draft.save(request.session)
+
+
+def _time_parts(draft: BookingDraft, service, *, availability, form, therapist, **days) -> dict:
+    """The parts of the time step that follow from the open times: the lines above the picker
+    (the service, the therapist asked for) and the picker itself, rendered without the request,
+    so that no visitor's own CSRF token or messages can be in them."""
     context = {
         "form": form,
-        "step": 2,
         "service": service,
         "draft": draft,
         "availability": availability,
-        "slot_taken": draft.slot_taken,
         "therapist": therapist,
-        **slot_picker(
-            availability,
-            chosen_day=chosen_day,
-            first_day=first_day,
-            picker_url=reverse("booking:book_time"),
-        ),
+        **slot_picker(availability, picker_url=reverse("booking:book_time"), **days),
     }
-    template = "booking/_slots.html" if is_htmx(request) and request.method == "GET" else None
-    return render(request, template or "booking/book_time.html", context)
+    return {
+        "intro": render_to_string("booking/_time_intro.html", context),
+        "picker": render_to_string("booking/_slots.html", context),
+    }
+
+
+def _time_parts_cached(
+    request, draft: BookingDraft, *, therapist, chosen_day, first_day
+) -> dict | None:
+    """``_time_parts`` for a GET, and the whole page as any visitor gets it (``shell_render``),
+    cached with the open times they show (under the availability version every write that
+    changes them bumps), keyed by everything else they show: the day chosen and the time
+    selected. None when the draft's service is no longer bookable."""
+    selected = draft.starts_at.isoformat() if draft.starts_at else ""
+    key = picker_key(
+        service=draft.service_slug,
+        minutes=draft.minutes,
+        zip_code=draft.zip_code,
+        gender=draft.gender_preference,
+        first_day=first_day,
+        therapist=therapist.slug if therapist else "",
+        day=chosen_day or "",
+        selected=selected,
+    )
+    parts, version = versioned_get(AVAILABILITY, key)
+    if parts is not None:
+        return parts
+    service = draft.service()
+    if service is None:
+        return None
+    availability = _times_for(draft, service, therapist=therapist, first_day=first_day)
+    parts = _time_parts(
+        draft,
+        service,
+        availability=availability,
+        form=TimeStepForm(initial={"start": selected or None}, slots=availability.slots),
+        therapist=therapist,
+        chosen_day=chosen_day,
+        first_day=first_day,
+    )
+    parts["page"] = shell_render(request, "booking/book_time.html", _time_page_context(parts))
+    versioned_set(key, version, parts, AVAILABILITY_SECONDS)
+    return parts
+
+
+def _time_page_context(parts: dict, *, form=None, slot_taken=None) -> dict:
+    return {
+        "form": form,
+        "step": 2,
+        "slot_taken": slot_taken,
+        "intro": mark_safe(parts["intro"]),
+        "picker": mark_safe(parts["picker"]),
+    }
+
+
+def _time_page(request, draft: BookingDraft, parts: dict, form=None):
+    """The page rendered for this visitor: their messages, their refused time or the notice
+    that the time they chose was just taken."""
+    context = _time_page_context(parts, form=form, slot_taken=draft.slot_taken)
+    return render(request, "booking/book_time.html", context)
 
 
 def _massage_day(draft: BookingDraft):

@@ -2,6 +2,7 @@
 page is the same for everyone, with nobody's session, CSRF token or messages in it."""
 
 import gzip
+import re
 from datetime import time, timedelta
 from decimal import Decimal
 
@@ -15,9 +16,9 @@ from booking.assignment import SlotTaken
 from booking.models import Appointment, Booking, ServiceDuration
 from booking.services import booking_cancel
 from tests.booking.helpers import TODAY, TOMORROW, at, make_booking, page_of
-from tests.booking.test_flow import book
+from tests.booking.test_flow import book, choose_service, slot_value
 from tests.factories import ArticleFactory, TherapistFactory, TimeOffFactory
-from therapists.models import Therapist
+from therapists.models import Therapist, WorkingHours
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tuesday_morning")]
 
@@ -177,6 +178,134 @@ def test_booking_the_last_slot_takes_it_off_the_times(client, swedish):
     assert times(client) == []
     partial = page_of(client.get("/book/time/?day=2026-12-02", headers={"HX-Request": "true"}))
     assert 'name="start"' not in partial
+
+
+def time_step(client, day=TOMORROW) -> tuple[str, str]:
+    """The time step's page and its htmx partial for ``day``, each asked for twice: the second
+    answer comes from the cache when there is one."""
+    for _ in range(2):
+        page = page_of(client.get(f"/book/time/?day={day:%Y-%m-%d}"))
+        partial = page_of(
+            client.get(f"/book/time/?day={day:%Y-%m-%d}", headers={"HX-Request": "true"})
+        )
+    return page, partial
+
+
+def test_booking_the_last_open_time_of_a_day_takes_it_off_the_time_step(client, swedish):
+    TherapistFactory(modalities=[swedish.modality], hours=ONE_HOUR_ON_WEDNESDAY)
+    choose_service(client, swedish)
+    for shown in time_step(client):
+        assert "Wed, Dec 2 · 2:00 pm" in shown
+
+    make_booking(swedish, at(TOMORROW, 14))
+
+    for shown in time_step(client):
+        assert "Wed, Dec 2 · 2:00 pm" not in shown
+        assert "No open times on this day." in shown
+
+
+def test_time_off_takes_times_off_the_time_step(client, swedish, maya):
+    choose_service(client, swedish)
+    for shown in time_step(client):
+        assert "Wed, Dec 2 · 10:00 am" in shown
+
+    TimeOffFactory(therapist=maya, starts_at=at(TOMORROW, 9), ends_at=at(TOMORROW, 13))
+
+    for shown in time_step(client):
+        assert "Wed, Dec 2 · 10:00 am" not in shown
+        assert "Wed, Dec 2 · 2:00 pm" in shown
+
+
+def test_changed_working_hours_show_on_the_time_step(client, swedish):
+    therapist = TherapistFactory(modalities=[swedish.modality], hours=ONE_HOUR_ON_WEDNESDAY)
+    choose_service(client, swedish)
+    for shown in time_step(client):
+        assert "Wed, Dec 2 · 4:00 pm" not in shown
+
+    hours = WorkingHours.objects.get(therapist=therapist)
+    hours.ends_at = time(17)
+    hours.save()
+
+    for shown in time_step(client):
+        assert "Wed, Dec 2 · 4:00 pm" in shown
+
+
+def test_the_time_step_carries_nobody_elses_token_or_chosen_time(swedish, maya):
+    ada, bea = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    for visitor in (ada, bea):
+        visitor.get("/book/")
+        visitor.post(
+            "/book/",
+            {
+                "service": "swedish",
+                "minutes": 60,
+                "zip_code": "30309",
+                "csrfmiddlewaretoken": visitor.cookies["csrftoken"].value,
+            },
+        )
+    path = "/book/time/?day=2026-12-02"
+    ada_page = page_of(ada.get(path))  # the one that fills the cache
+    ada.post(
+        "/book/time/",
+        {"start": slot_value(at(TOMORROW, 14)), "csrfmiddlewaretoken": csrf_token_in(ada_page)},
+    )
+    chosen = re.escape(f'value="{slot_value(at(TOMORROW, 14))}"') + r"\s+checked"
+    assert re.search(chosen, page_of(ada.get(path)))
+
+    bea_page = page_of(bea.get(path))
+
+    assert "Wed, Dec 2 · 2:00 pm" in bea_page
+    assert not re.search(chosen, bea_page) and " checked" not in bea_page
+    bea_token = csrf_token_in(bea_page)
+    assert csrf_token_in(ada_page) != bea_token and csrf_token_in(ada_page) not in bea_page
+    response = bea.post(
+        "/book/time/",
+        {"start": slot_value(at(TOMORROW, 15)), "csrfmiddlewaretoken": bea_token},
+    )
+    assert response.status_code == 302
+    assert ada.cookies["csrftoken"].value != bea.cookies["csrftoken"].value
+
+
+def test_the_time_step_carries_nobody_elses_messages(swedish, maya):
+    TherapistFactory(modalities=[swedish.modality], hours="all")
+    ada, bea = Client(), Client()
+    ada.get(f"/book/?therapist={maya.slug}")
+    for visitor in (ada, bea):
+        choose_service(visitor, swedish)
+    Therapist.objects.filter(pk=maya.pk).update(status=Therapist.Status.PAUSED)
+
+    # Ada's view of the page is the first, the one that fills the cache.
+    assert "isn't taking bookings right now" in page_of(ada.get("/book/time/"))
+    for visitor in (bea, Client(), ada):
+        if visitor is not ada:
+            choose_service(visitor, swedish)
+        page = page_of(visitor.get("/book/time/"))
+        assert "isn't taking bookings right now" not in page
+        assert "Tue, Dec 1 · 2:00 pm" in page
+
+
+def csrf_token_in(page: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+def test_the_time_step_runs_no_query_however_busy_the_calendars(
+    client, swedish, maya, django_assert_num_queries
+):
+    choose_service(client, swedish)
+    time_step(client)
+    for n in range(3):
+        TherapistFactory(modalities=[swedish.modality], hours="all")
+        make_booking(swedish, at(TOMORROW, 10 + 2 * n), client_email=f"c{n}@example.com")
+    time_step(client)
+
+    # None: the session is read from the cache, and written back (to the database too) only
+    # when the visit changes it.
+    with django_assert_num_queries(0):
+        client.get("/book/time/?day=2026-12-02")
+    with django_assert_num_queries(0):
+        client.get("/book/time/?day=2026-12-02", headers={"HX-Request": "true"})
+    with django_assert_num_queries(0):
+        client.get("/book/time/")
 
 
 def test_time_off_takes_times_away(client, swedish, maya):
