@@ -267,15 +267,26 @@ def _grid(query: SlotQuery, day: date) -> list[int]:
     (built from them directly, as this runs for every day of every query)."""
     if day > query.last_bookable_day:
         return []
-    not_before = _minute(query.not_before)
+    starts = _day_starts(
+        day, query.step_minutes, query.tz, query.earliest_start, query.latest_start
+    )
+    return list(starts[bisect_left(starts, _minute(query.not_before)) :])
+
+
+@lru_cache(maxsize=4096)
+def _day_starts(
+    day: date, step_minutes: int, tz: ZoneInfo, earliest: time | None, latest: time | None
+) -> tuple[int, ...]:
+    """The UTC minutes of the day's step walls inside the start window that exist that day:
+    the same for every query of a service until the notice period reaches the day."""
     starts = []
-    for wall in _step_walls(query.step_minutes):
-        if _outside_window(query, wall):
+    for wall in _step_walls(step_minutes):
+        if _outside_window(wall, earliest, latest):
             continue
-        minute = _local_minute(day, wall, query.tz)
-        if minute is not None and minute >= not_before:
+        minute = _local_minute(day, wall, tz)
+        if minute is not None:
             starts.append(minute)
-    return starts
+    return tuple(starts)
 
 
 @lru_cache(maxsize=8192)
@@ -471,12 +482,12 @@ def start_problem(query: SlotQuery, starts_at: datetime) -> StartProblem | None:
     first_occurrence = _local_minute(local.date(), wall, query.tz) == _minute(starts_at)
     if not (on_step and wall.microsecond == 0 and first_occurrence):
         return StartProblem.OFF_GRID
-    return StartProblem.OUTSIDE_WINDOW if _outside_window(query, wall) else None
+    outside = _outside_window(wall, query.earliest_start, query.latest_start)
+    return StartProblem.OUTSIDE_WINDOW if outside else None
 
 
-def _outside_window(query: SlotQuery, wall: time) -> bool:
-    early = query.earliest_start is not None and wall < query.earliest_start
-    return early or (query.latest_start is not None and wall > query.latest_start)
+def _outside_window(wall: time, earliest: time | None, latest: time | None) -> bool:
+    return (earliest is not None and wall < earliest) or (latest is not None and wall > latest)
 
 
 def _candidate(calendar: TherapistCalendar, query: SlotQuery, day: date, start: int):
