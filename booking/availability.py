@@ -273,7 +273,7 @@ def _grid(query: SlotQuery, day: date) -> list[int]:
     return list(starts[bisect_left(starts, _minute(query.not_before)) :])
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _day_starts(
     day: date, step_minutes: int, tz: ZoneInfo, earliest: time | None, latest: time | None
 ) -> tuple[int, ...]:
