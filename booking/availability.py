@@ -22,10 +22,12 @@ travel: therapists start from home, which their service radius already covers.
 import enum
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from operator import itemgetter
+from itertools import chain, repeat
+from operator import add, itemgetter, sub
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -74,38 +76,92 @@ class Busy(NamedTuple):
         return cls(_minute(starts_at), _minute(ends_at), zip_code)
 
 
-@dataclass
+Week = tuple[tuple[int, tuple[tuple[time, time], ...]], ...]
+
+
+def working_week(hours: dict[int, list[tuple[time, time]]]) -> Week:
+    """Weekly hours as one hashable value: (weekday, its windows in order) for each weekday
+    that has any, in weekday order. Therapists with the same hours share what a query works
+    out from them."""
+    return tuple(
+        (weekday, tuple(sorted(windows))) for weekday, windows in sorted(hours.items()) if windows
+    )
+
+
+@lru_cache(maxsize=4096)
+def _windows_by_weekday(week: Week) -> dict[int, tuple[tuple[time, time], ...]]:
+    return dict(week)
+
+
 class TherapistCalendar:
     """One therapist's inputs: the therapist (a model instance, or any record with the
     attributes the eligibility predicate reads), weekly hours by weekday in local time, time off
     and appointments (``Busy`` or plain ``(start, end, zip_code)`` tuples, read by position).
     ``modality_ids``, when given, is what the therapist offers, so the predicate needs no
-    ``modalities`` prefetch."""
+    ``modalities`` prefetch.
 
-    therapist: object
-    hours: dict[int, list[tuple[time, time]]]
-    time_off: list[tuple[datetime, datetime]]
-    busy: list[tuple[int, int, str]]
-    modality_ids: frozenset[int] | None = None
+    Appointments and time off are kept as columns (``columns`` builds a calendar from them
+    directly), so thousands of appointments take a few arrays of integers, not a tuple each
+    for the garbage collector to walk."""
 
-    def __post_init__(self):
-        self.busy = sorted(self.busy, key=itemgetter(0))
-        self._time_off_minutes = [(_minute(start), _minute(end)) for start, end in self.time_off]
-        self._hours = {
-            weekday: tuple(sorted(windows)) for weekday, windows in self.hours.items() if windows
-        }
-        self._forbidden: dict[tuple, tuple[list, list]] = {}
+    __slots__ = ("_busy", "_hours", "_time_off", "_week", "modality_ids", "therapist")
 
-    def forbidden(self, query: "SlotQuery", gaps: dict | None = None) -> tuple[list, list]:
-        """Start times ruled out for a query, as sorted disjoint open intervals (lo, hi) and
-        their upper ends: time off widened by the session before it (a session may not run into
-        it), and every appointment widened by the session before it and the travel gap on both
-        sides. Worked out once per query, then reused every day."""
-        key = (query.zip_code, query.busy_minutes, query.buffer_minutes)
-        found = self._forbidden.get(key)
-        if found is None:
-            found = self._forbidden[key] = _forbidden_intervals(self, query, gaps)
-        return found
+    def __init__(
+        self,
+        therapist,
+        hours: dict[int, list[tuple[time, time]]],
+        time_off: list[tuple[datetime, datetime]],
+        busy: list[tuple[int, int, str]],
+        modality_ids: frozenset[int] | None = None,
+    ):
+        rows = list(busy)
+        self._setup(
+            therapist,
+            working_week(hours),
+            ([_minute(start) for start, _ in time_off], [_minute(end) for _, end in time_off]),
+            ([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]),
+            modality_ids,
+        )
+
+    @classmethod
+    def columns(
+        cls,
+        therapist,
+        week: Week,
+        *,
+        time_off_starts: Sequence[int],
+        time_off_ends: Sequence[int],
+        busy_starts: Sequence[int],
+        busy_ends: Sequence[int],
+        busy_zip_codes: Sequence[str],
+        modality_ids: frozenset[int] | None = None,
+    ) -> "TherapistCalendar":
+        """A calendar from columns, as the database hands them over: ``week`` from
+        ``working_week``; the i-th time off from ``time_off_starts[i]`` to ``time_off_ends[i]``
+        and the i-th appointment from ``busy_starts[i]`` to ``busy_ends[i]`` (UTC minutes) at
+        ``busy_zip_codes[i]``."""
+        calendar = cls.__new__(cls)
+        calendar._setup(
+            therapist,
+            week,
+            (time_off_starts, time_off_ends),
+            (busy_starts, busy_ends, busy_zip_codes),
+            modality_ids,
+        )
+        return calendar
+
+    def _setup(self, therapist, week, time_off, busy, modality_ids):
+        self.therapist = therapist
+        self.modality_ids = modality_ids
+        self._week = week
+        self._hours = _windows_by_weekday(week)
+        self._time_off = time_off
+        self._busy = busy
+
+    @property
+    def busy(self) -> list[tuple[int, int, str]]:
+        """The appointments as ``(start, end, zip_code)`` rows, by start time."""
+        return sorted(zip(*self._busy, strict=True), key=itemgetter(0))
 
 
 class _Gaps(dict):
@@ -123,27 +179,22 @@ class _Gaps(dict):
         return gap
 
 
-def _forbidden_intervals(calendar: TherapistCalendar, query: "SlotQuery", gaps) -> tuple:
+def _blocked(calendar: TherapistCalendar, query: "SlotQuery", gaps: _Gaps) -> tuple[list, list]:
+    """The start times a calendar rules out for a query, as open intervals (lows[i], highs[i]):
+    a start s is blocked when lows[i] < s < highs[i]. Each appointment rules out the session
+    before it and the travel gap on both sides; time off rules out the session before it (a
+    session may not run into it). Every interval ends after it starts, as the database's
+    checks keep each appointment and time off. Computed a column at a time, in C."""
     length = query.busy_minutes
-    gaps = _Gaps(query) if gaps is None else gaps
-    blocked = [(start - length, end) for start, end in calendar._time_off_minutes]
-    blocked += [
-        (start - gaps[zip_code] - length, end + gaps[zip_code])
-        for start, end, zip_code in calendar.busy
-    ]
-    blocked.sort()
-    # Open intervals that overlap make one; two that only touch leave the touching minute free.
-    merged: list[tuple[int, int]] = []
-    last_hi = None
-    for lo, hi in blocked:
-        if last_hi is not None and lo < last_hi:
-            if hi > last_hi:
-                merged[-1] = (merged[-1][0], hi)
-                last_hi = hi
-        else:
-            merged.append((lo, hi))
-            last_hi = hi
-    return merged, [hi for _, hi in merged]
+    starts, ends, zip_codes = calendar._busy
+    travel = list(map(gaps.__getitem__, zip_codes))
+    lows = list(map(sub, starts, map(add, travel, repeat(length))))
+    highs = list(map(add, ends, travel))
+    off_starts, off_ends = calendar._time_off
+    if off_starts:
+        lows += map(sub, off_starts, repeat(length))
+        highs += off_ends
+    return lows, highs
 
 
 @dataclass(frozen=True)
@@ -216,15 +267,26 @@ def _grid(query: SlotQuery, day: date) -> list[int]:
     (built from them directly, as this runs for every day of every query)."""
     if day > query.last_bookable_day:
         return []
-    not_before = _minute(query.not_before)
+    starts = _day_starts(
+        day, query.step_minutes, query.tz, query.earliest_start, query.latest_start
+    )
+    return list(starts[bisect_left(starts, _minute(query.not_before)) :])
+
+
+@lru_cache(maxsize=1024)
+def _day_starts(
+    day: date, step_minutes: int, tz: ZoneInfo, earliest: time | None, latest: time | None
+) -> tuple[int, ...]:
+    """The UTC minutes of the day's step walls inside the start window that exist that day:
+    the same for every query of a service until the notice period reaches the day."""
     starts = []
-    for wall in _step_walls(query.step_minutes):
-        if _outside_window(query, wall):
+    for wall in _step_walls(step_minutes):
+        if _outside_window(wall, earliest, latest):
             continue
-        minute = _local_minute(day, wall, query.tz)
-        if minute is not None and minute >= not_before:
+        minute = _local_minute(day, wall, tz)
+        if minute is not None:
             starts.append(minute)
-    return starts
+    return tuple(starts)
 
 
 @lru_cache(maxsize=8192)
@@ -243,34 +305,6 @@ def _allowed_starts(windows: tuple, day: date, tz: ZoneInfo, length: int) -> tup
         else:
             merged.append([start, end])
     return tuple((start, end - length) for start, end in merged if end - length >= start)
-
-
-def _subtract(first: int, last: int, forbidden: list, upper_ends: list):
-    """The closed interval [first, last] less the sorted disjoint open intervals of
-    ``forbidden`` (a start s is blocked by (lo, hi) when lo < s < hi), as closed intervals."""
-    index = bisect_right(upper_ends, first)
-    count = len(forbidden)
-    while index < count:
-        lo, hi = forbidden[index]
-        if lo >= last:
-            break
-        if lo >= first:
-            yield first, lo
-        first = hi
-        index += 1
-    if first <= last:
-        yield first, last
-
-
-def _open_intervals(calendar: TherapistCalendar, query: SlotQuery, day: date, gaps=None):
-    """Closed intervals [a, b] of UTC minutes where a session may start on ``day``, disjoint
-    and in order."""
-    windows = calendar._hours.get(day.weekday())
-    if not windows:
-        return
-    forbidden, upper_ends = calendar.forbidden(query, gaps)
-    for first, last in _allowed_starts(windows, day, query.tz, query.busy_minutes):
-        yield from _subtract(first, last, forbidden, upper_ends)
 
 
 def _eligible(calendar: TherapistCalendar, query: SlotQuery, day: date) -> bool:
@@ -309,22 +343,79 @@ def _slot_grid(query: SlotQuery) -> tuple[list[int], dict[date, tuple[int, int]]
     return grid, day_grid
 
 
-def _free_changes(query, calendars, grid, day_grid) -> list[int]:
-    """For each grid start, how many more (or fewer) of ``calendars`` are free there than at
-    the one before: a running sum of it counts who is free at every start."""
-    changes = [0] * (len(grid) + 1)
-    days = list(day_grid)
-    gaps = _Gaps(query)
-    for calendar in calendars:
-        for day in _eligible_days(calendar, query, days):
-            low, high = day_grid[day]
-            for first, last in _open_intervals(calendar, query, day, gaps):
+class _Board:
+    """One query's grid of start times, with each therapist's free starts on it as an integer
+    whose bit i is set when the therapist can start at grid start i. Working hours become a
+    mask (shared by everyone with the same hours), appointments and time off another, and
+    counting who is free at every start is a few operations on whole integers per therapist."""
+
+    def __init__(self, query: SlotQuery):
+        self.query = query
+        self.grid, self.day_spans = _slot_grid(query)
+        self.days = list(self.day_spans)
+        # bit[i] - bit[j]: the grid starts j to i - 1.
+        self.bit = [1 << index for index in range(len(self.grid) + 1)]
+        self.gaps = _Gaps(query)
+        self._working: dict[tuple, int] = {}
+        self._first, self._before = self._count_before() if self.grid else (0, [])
+
+    def free(self, calendar: TherapistCalendar) -> int:
+        days = _eligible_days(calendar, self.query, self.days)
+        if not days:
+            return 0
+        key = (calendar._week, None if days is self.days else tuple(days))
+        working = self._working.get(key)
+        if working is None:
+            working = self._working[key] = self._working_mask(calendar, days)
+        if not working:
+            return 0
+        return working & ~self._blocked_mask(calendar)
+
+    def _working_mask(self, calendar: TherapistCalendar, days: list[date]) -> int:
+        """The grid starts where a session fits in the calendar's hours on ``days``."""
+        grid, bit, query = self.grid, self.bit, self.query
+        mask = 0
+        for day in days:
+            windows = calendar._hours.get(day.weekday())
+            if not windows:
+                continue
+            low, high = self.day_spans[day]
+            for first, last in _allowed_starts(windows, day, query.tz, query.busy_minutes):
                 begin = bisect_left(grid, first, low, high)
-                stop = bisect_right(grid, last, begin, high)
-                if begin < stop:
-                    changes[begin] += 1
-                    changes[stop] -= 1
-    return changes
+                mask |= bit[bisect_right(grid, last, begin, high)] - bit[begin]
+        return mask
+
+    def _blocked_mask(self, calendar: TherapistCalendar) -> int:
+        """The grid starts strictly inside any of the calendar's blocked intervals."""
+        lows, highs = _blocked(calendar, self.query, self.gaps)
+        if not lows:
+            return 0
+        before, first, bit = self._before, self._first, self.bit
+        last = first + len(before) - 1
+        if min(lows) < first - 1 or max(highs) > last:
+            # Reaching far beyond the grid (long time off): no different from its edges.
+            lows = [min(max(low, first - 1), last - 1) for low in lows]
+            highs = [min(max(high, first), last) for high in highs]
+        mask = 0
+        for low, high in zip(lows, highs, strict=True):
+            # The starts s with low < s < high: those before high less those up to low.
+            mask |= bit[before[high - first]] - bit[before[low + 1 - first]]
+        return mask
+
+    def _count_before(self) -> tuple[int, list[int]]:
+        """``bisect_left(grid, m)`` as a table to look up: ``(first, before)`` with
+        ``before[m - first]`` the number of grid starts before minute m, for every minute from
+        a day before the first start to a day after the last (wide enough for the travel and
+        the session around any appointment near the grid)."""
+        grid = self.grid
+        first = grid[0] - MINUTES_PER_DAY
+        # 0 up to the first start; each next count from the minute after a start up to the
+        # next start; the last count for a day. The same int objects repeated, so nothing is
+        # allocated per minute.
+        runs = [repeat(0, grid[0] - first + 1)]
+        runs += map(repeat, range(1, len(grid)), map(sub, grid[1:], grid))
+        runs.append(repeat(len(grid), MINUTES_PER_DAY))
+        return first, list(chain.from_iterable(runs))
 
 
 def open_slots(
@@ -334,28 +425,31 @@ def open_slots(
     ``therapist_id``, only those where that therapist is one of them (the client asked for
     them).
 
-    One pass per therapist over their open intervals: each adds one at the first grid start it
-    covers and takes one away after the last (a therapist's intervals are disjoint, so nobody
-    counts twice); a running sum over the grid then counts who is free at every start."""
-    grid, day_grid = _slot_grid(query)
-    if not grid:
+    Each therapist's free starts are one integer of bits over the grid (``_Board``); ``atleast``
+    holds, for k = 1 to the number needed, the starts where at least k of them are free."""
+    board = _Board(query)
+    if not board.grid:
         return []
-    changes = _free_changes(query, calendars, grid, day_grid)
-    if therapist_id is None:
-        asked = [1] + [0] * len(grid)
-    else:
-        theirs = [c for c in calendars if c.therapist.pk == therapist_id]
-        asked = _free_changes(query, theirs, grid, day_grid)
-    slots = []
-    free = asked_free = 0
     needed = query.therapists_needed
-    length = query.busy_minutes
-    for index, minute in enumerate(grid):
-        free += changes[index]
-        asked_free += asked[index]
-        if free >= needed and asked_free:
-            slots.append(Slot(_moment(minute), _moment(minute + length)))
-    return slots
+    atleast = [0] * (needed + 1)
+    atleast[0] = board.bit[len(board.grid)] - 1
+    asked = atleast[0] if therapist_id is None else 0
+    for calendar in calendars:
+        free = board.free(calendar)
+        if not free:
+            continue
+        for count in range(needed, 0, -1):
+            atleast[count] |= atleast[count - 1] & free
+        if calendar.therapist.pk == therapist_id:
+            asked |= free
+    offered = atleast[needed] & asked
+    grid, length = board.grid, query.busy_minutes
+    # Bit i of ``offered`` is character -1 - i of its binary digits.
+    return [
+        Slot(_moment(grid[index]), _moment(grid[index] + length))
+        for index, digit in enumerate(reversed(bin(offered)))
+        if digit == "1"
+    ]
 
 
 class StartProblem(enum.Enum):
@@ -388,12 +482,12 @@ def start_problem(query: SlotQuery, starts_at: datetime) -> StartProblem | None:
     first_occurrence = _local_minute(local.date(), wall, query.tz) == _minute(starts_at)
     if not (on_step and wall.microsecond == 0 and first_occurrence):
         return StartProblem.OFF_GRID
-    return StartProblem.OUTSIDE_WINDOW if _outside_window(query, wall) else None
+    outside = _outside_window(wall, query.earliest_start, query.latest_start)
+    return StartProblem.OUTSIDE_WINDOW if outside else None
 
 
-def _outside_window(query: SlotQuery, wall: time) -> bool:
-    early = query.earliest_start is not None and wall < query.earliest_start
-    return early or (query.latest_start is not None and wall > query.latest_start)
+def _outside_window(wall: time, earliest: time | None, latest: time | None) -> bool:
+    return (earliest is not None and wall < earliest) or (latest is not None and wall > latest)
 
 
 def _candidate(calendar: TherapistCalendar, query: SlotQuery, day: date, start: int):
@@ -411,6 +505,19 @@ def _candidate(calendar: TherapistCalendar, query: SlotQuery, day: date, start: 
     return Candidate(calendar.therapist, booked, miles or 0.0)
 
 
+def _free_at(calendar: TherapistCalendar, query: SlotQuery, day: date, start: int, gaps) -> bool:
+    """Whether a session may start at ``start`` (UTC minutes, on ``day``): inside the working
+    hours, and in none of the calendar's blocked intervals."""
+    windows = calendar._hours.get(day.weekday())
+    if not windows:
+        return False
+    stretches = _allowed_starts(windows, day, query.tz, query.busy_minutes)
+    if not any(first <= start <= last for first, last in stretches):
+        return False
+    lows, highs = _blocked(calendar, query, gaps)
+    return not any(low < start < high for low, high in zip(lows, highs, strict=True))
+
+
 def free_candidates(
     query: SlotQuery,
     calendars: list[TherapistCalendar],
@@ -424,11 +531,11 @@ def free_candidates(
     day = starts_at.astimezone(query.tz).date()
     if not query.first_day <= day <= query.last_day or start_problem(query, starts_at):
         return []
+    gaps = _Gaps(query)
     candidates = [
         _candidate(calendar, query, day, start)
         for calendar in calendars
-        if _eligible(calendar, query, day)
-        and any(first <= start <= last for first, last in _open_intervals(calendar, query, day))
+        if _eligible(calendar, query, day) and _free_at(calendar, query, day, start, gaps)
     ]
     candidates.sort(key=lambda candidate: candidate.assignment_key)
     if therapist_id is None:

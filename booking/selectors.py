@@ -1,17 +1,22 @@
 """Reads for the booking app: the catalogue and availability.
 
-``slot_list_available`` loads everything the engine needs in five queries, whatever the number
-of therapists, appointments or days, then hands plain data to ``booking.availability``.
+``slot_list_available`` loads everything the engine needs in two queries (on PostgreSQL), whatever
+the number of therapists, appointments or days, then hands plain data to
+``booking.availability``.
 """
 
 import re
+import sys
+from array import array
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import BigIntegerField, F, Func, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -22,7 +27,7 @@ from therapists.eligibility import therapist_serves_zip
 from therapists.models import Therapist, TimeOff, WorkingHours
 from therapists.validators import email_normalise, validate_zip_code
 
-from .availability import Slot, SlotQuery, TherapistCalendar, open_slots
+from .availability import Slot, SlotQuery, TherapistCalendar, Week, open_slots, working_week
 from .models import (
     TOKEN_PATTERN,
     Appointment,
@@ -40,12 +45,13 @@ TOKEN = re.compile(TOKEN_PATTERN)
 
 class EpochMinutes(Func):
     """Whole minutes since 1970 (UTC), the engine's unit of time, computed by the database so
-    thousands of appointments load without building a datetime for each."""
+    thousands of appointments load without building a datetime for each (as
+    ``CALENDAR_COLUMNS_SQL`` writes it on PostgreSQL)."""
 
     output_field = BigIntegerField()
 
     def as_postgresql(self, compiler, connection, **extra):
-        template = "(date_part('epoch', %(expressions)s)::bigint / 60)"
+        template = "floor(date_part('epoch', %(expressions)s) / 60)::bigint"
         return self.as_sql(compiler, connection, template=template, **extra)
 
     @property
@@ -150,7 +156,8 @@ def calendars_load(
     Each calendar's therapist is a model instance (what a booking assigns), or with
     ``as_facts`` a ``TherapistFacts`` record of only what the engine reads (for showing times):
     no instance, no modalities prefetch, as every therapist loaded offers the service's
-    modality. Rows come as plain tuples, in a constant number of queries. With ``lock``
+    modality. Hours, time off and appointments come in one more query (three elsewhere than
+    PostgreSQL), as columns of integers rather than a row each. With ``lock``
     (inside a transaction) the therapists' rows are locked as they are read, so their
     appointments, time off and hours, read next, can't change until it commits; their
     modalities are then not loaded (the caller sets them from an earlier read)."""
@@ -168,26 +175,115 @@ def calendars_load(
         return []
     ids = [therapist.pk for therapist in therapists]
     tz = business_timezone()
-    overlapping = {
-        "therapist_id__in": ids,
-        "starts_at__lt": datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz),
-        "ends_at__gt": datetime.combine(first_day - timedelta(days=1), time.min, tzinfo=tz),
+    # Whatever could touch the range: a day's margin either side covers any travel gap.
+    since = datetime.combine(first_day - timedelta(days=1), time.min, tzinfo=tz)
+    until = datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz)
+    columns = (
+        _calendar_columns_sql if connection.vendor == "postgresql" else _calendar_columns_orm
+    )(ids, since=since, until=until, exclude_booking=exclude_booking)
+    offered = frozenset({service.modality_id}) if as_facts else None
+    calendars = []
+    for therapist in therapists:
+        week, off_starts, off_ends, starts, ends, zip_codes = columns.get(therapist.pk, NO_COLUMNS)
+        calendars.append(
+            TherapistCalendar.columns(
+                therapist,
+                week,
+                time_off_starts=off_starts,
+                time_off_ends=off_ends,
+                busy_starts=starts,
+                busy_ends=ends,
+                busy_zip_codes=zip_codes,
+                modality_ids=offered,
+            )
+        )
+    return calendars
+
+
+# A therapist's calendar as columns: their weekly hours (``working_week``), the start and end
+# (UTC minutes) of each time off, and the start, end and zip code of each appointment.
+NO_COLUMNS = ((), (), (), (), (), ())
+
+# One statement for every therapist's calendar, one row each: the hours as text, whole minutes
+# as 8-byte big-endian integers end to end, zip codes separated by commas. Thousands of
+# appointments arrive as a few hundred rows, their times read into arrays of integers in C
+# (no Python object for each, nothing for the garbage collector to walk). Each lateral
+# subquery reads one therapist's rows through their index; an appointment of
+# ``exclude_booking`` (the booking being moved) does not count.
+# Minutes are floored as ``booking.availability`` and ``EpochMinutes`` floor them.
+CALENDAR_COLUMNS_SQL = """
+SELECT therapist.id, hours.week, time_off.starts, time_off.ends,
+       busy.starts, busy.ends, busy.zip_codes
+FROM unnest(%(ids)s::bigint[]) AS therapist (id)
+CROSS JOIN LATERAL (
+    SELECT string_agg(weekday || ' ' || starts_at || ' ' || ends_at, ' '
+                      ORDER BY weekday, starts_at, ends_at) AS week
+    FROM therapists_workinghours WHERE therapist_id = therapist.id
+) AS hours
+CROSS JOIN LATERAL (
+    SELECT string_agg(int8send(floor(date_part('epoch', starts_at) / 60)::bigint), '') AS starts,
+           string_agg(int8send(floor(date_part('epoch', ends_at) / 60)::bigint), '') AS ends
+    FROM therapists_timeoff
+    WHERE therapist_id = therapist.id AND starts_at < %(until)s AND ends_at > %(since)s
+) AS time_off
+CROSS JOIN LATERAL (
+    SELECT string_agg(int8send(floor(date_part('epoch', starts_at) / 60)::bigint), '') AS starts,
+           string_agg(int8send(floor(date_part('epoch', ends_at) / 60)::bigint), '') AS ends,
+           string_agg(zip_code, ',') AS zip_codes
+    FROM booking_appointment
+    WHERE therapist_id = therapist.id AND is_active
+      AND starts_at < %(until)s AND ends_at > %(since)s
+      AND booking_id IS DISTINCT FROM %(excluded)s
+) AS busy
+"""
+
+
+def _calendar_columns_sql(ids, *, since, until, exclude_booking) -> dict[int, tuple]:
+    """The therapists' calendars as columns, by therapist id, in one query (PostgreSQL)."""
+    parameters = {
+        "ids": ids,
+        "since": since,
+        "until": until,
+        "excluded": exclude_booking.pk if exclude_booking is not None else None,
     }
-    time_off = defaultdict(list)
-    for therapist_id, starts_at, ends_at in (
-        TimeOff.objects.filter(**overlapping)
-        .order_by()
-        .values_list("therapist_id", "starts_at", "ends_at")
-    ):
-        time_off[therapist_id].append((starts_at, ends_at))
-    appointments = Appointment.objects.active().filter(**overlapping)
-    if exclude_booking is not None:
-        appointments = appointments.exclude(booking_id=exclude_booking.pk)
-    busy = defaultdict(list)
-    for therapist_id, start, end, visit_zip in appointments.order_by().values_list(
-        "therapist_id", EpochMinutes("starts_at"), EpochMinutes("ends_at"), "zip_code"
-    ):
-        busy[therapist_id].append((start, end, visit_zip))
+    with connection.cursor() as cursor:
+        cursor.execute(CALENDAR_COLUMNS_SQL, parameters)
+        rows = cursor.fetchall()
+    return {
+        therapist_id: (
+            _week_from_text(week or ""),
+            _minutes_from_bytes(off_starts),
+            _minutes_from_bytes(off_ends),
+            _minutes_from_bytes(starts),
+            _minutes_from_bytes(ends),
+            zip_codes.split(",") if zip_codes is not None else (),
+        )
+        for therapist_id, week, off_starts, off_ends, starts, ends, zip_codes in rows
+    }
+
+
+@lru_cache(maxsize=4096)
+def _week_from_text(text: str) -> Week:
+    """``working_week`` of hours written "weekday start end ...", e.g. "0 09:00:00 17:00:00"."""
+    words = text.split()
+    hours = defaultdict(list)
+    for weekday, start, end in zip(words[0::3], words[1::3], words[2::3], strict=True):
+        hours[int(weekday)].append((time.fromisoformat(start), time.fromisoformat(end)))
+    return working_week(hours)
+
+
+def _minutes_from_bytes(data) -> array:
+    minutes = array("q")
+    if data:
+        minutes.frombytes(data)
+        if sys.byteorder == "little":
+            minutes.byteswap()
+    return minutes
+
+
+def _calendar_columns_orm(ids, *, since, until, exclude_booking) -> dict[int, tuple]:
+    """What ``_calendar_columns_sql`` reads, in three plain queries, for the other databases
+    (the embedded SQLite default)."""
     hours = defaultdict(lambda: defaultdict(list))
     for therapist_id, weekday, starts_at, ends_at in (
         WorkingHours.objects.filter(therapist_id__in=ids)
@@ -195,17 +291,29 @@ def calendars_load(
         .values_list("therapist_id", "weekday", "starts_at", "ends_at")
     ):
         hours[therapist_id][weekday].append((starts_at, ends_at))
-    offered = frozenset({service.modality_id}) if as_facts else None
-    return [
-        TherapistCalendar(
-            therapist,
-            dict(hours[therapist.pk]),
-            time_off[therapist.pk],
-            busy[therapist.pk],
-            offered,
-        )
-        for therapist in therapists
-    ]
+    columns = defaultdict(lambda: ((), [], [], [], [], []))
+    for therapist_id in hours:
+        columns[therapist_id] = (working_week(hours[therapist_id]), [], [], [], [], [])
+    overlapping = {"therapist_id__in": ids, "starts_at__lt": until, "ends_at__gt": since}
+    for therapist_id, start, end in (
+        TimeOff.objects.filter(**overlapping)
+        .order_by()
+        .values_list("therapist_id", EpochMinutes("starts_at"), EpochMinutes("ends_at"))
+    ):
+        _, off_starts, off_ends, *_ = columns[therapist_id]
+        off_starts.append(start)
+        off_ends.append(end)
+    appointments = Appointment.objects.active().filter(**overlapping)
+    if exclude_booking is not None:
+        appointments = appointments.exclude(booking_id=exclude_booking.pk)
+    for therapist_id, start, end, visit_zip in appointments.order_by().values_list(
+        "therapist_id", EpochMinutes("starts_at"), EpochMinutes("ends_at"), "zip_code"
+    ):
+        *_, starts, ends, zip_codes = columns[therapist_id]
+        starts.append(start)
+        ends.append(end)
+        zip_codes.append(visit_zip)
+    return columns
 
 
 def slot_query_build(
