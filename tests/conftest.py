@@ -4,9 +4,11 @@ from zoneinfo import ZoneInfo
 
 import kombu.exceptions
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.db.backends.postgresql.operations import DatabaseOperations
 from django.db.migrations.executor import MigrationExecutor
 
 from tests.factories import ModalityFactory, ServiceFactory, TherapistFactory
@@ -31,6 +33,49 @@ def _isolated_cache(settings):
         name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
         for name, config in settings.CACHES.items()
     }
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test databases commit without waiting for the disk (``synchronous_commit=off``):
+    a commit is seen by every other connection at once, as before, and only a crash of the
+    database server could lose the last few. Transactional tests (the browser, worker and race
+    tests, the live server behind them) commit each write, so this saves a disk flush on each."""
+    for config in django_settings.DATABASES.values():
+        if config["ENGINE"] == "django.db.backends.postgresql":
+            options = config.setdefault("OPTIONS", {})
+            options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Passwords hashed with one round of MD5 instead of a million of PBKDF2, so a test that
+    signs in (or types ten wrong passwords) spends no seconds hashing; what is checked is the
+    same."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _sql_flush_by_delete(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+    """DELETE FROM each table where PostgreSQL would TRUNCATE them all: a transactional test
+    (the browser, worker and race tests) leaves a few rows, which DELETE removes in
+    milliseconds, while TRUNCATE makes new files for every table, half a second or more each
+    time. Django's foreign keys are DEFERRABLE INITIALLY DEFERRED and flush runs the statements
+    in one transaction, so the order of the tables does not matter."""
+    if reset_sequences or allow_cascade:
+        return _truncate(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+    return [f"DELETE FROM {style.SQL_FIELD(self.quote_name(table))};" for table in tables]
+
+
+_truncate = DatabaseOperations.sql_flush
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_by_delete():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", _sql_flush_by_delete)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """Headless Chromium for the browser tests.
 
-One browser per test module keeps the suite fast; every test gets fresh contexts (its own
+One browser for the whole run keeps the suite fast; every test gets fresh contexts (its own
 cookies, storage and viewport) pointed at the live server. Every test runs at 9:00 am on
 Tuesday, December 1 2026 in Atlanta (``tuesday_morning``), the live server included.
 """
@@ -38,7 +38,15 @@ def _clock(tuesday_morning):
     """The same day for the live server as for the test; Chromium's own clock is not used."""
 
 
-@pytest.fixture(scope="module")
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """The browser tests run last in each test process, after pytest-django's ordering of the
+    rest, so the browser (and the event loop Playwright keeps in this thread) lives only while
+    they run."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+@pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
         pytest.fail(
@@ -47,7 +55,7 @@ def browser():
         )
     expect.set_options(timeout=WAIT_MS)
     # The sync API keeps an event loop in this thread, which Django's ORM takes for async code;
-    # the test body itself stays synchronous, so the guard is lifted for this module only.
+    # the test body itself stays synchronous, so the guard is lifted while the browser lives.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         with sync_playwright() as playwright:
