@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from booking.models import Notification
 from booking.services import booking_create
 from spatheory.celery import app
 from tests.conftest import ATLANTA
@@ -111,6 +112,22 @@ def wait_for(condition, *, timeout=10.0, what="the condition"):
             return
         clock.sleep(0.02)
     raise AssertionError(f"Timed out after {timeout} s waiting for {what}")
+
+
+def wait_for_outbox_drained(booking, *, what="every message due for the booking"):
+    """Wait until the worker has sent every row of the booking that is due (later reminders
+    aside): a worker's task also claims other due rows, so a test that puts a row back to
+    pending must first let every task of the booking finish."""
+    Status = Notification.Status
+
+    def drained():
+        return not Notification.objects.filter(
+            booking=booking,
+            status__in=[Status.PENDING, Status.SENDING],
+            next_attempt_at__lte=timezone.now() + timedelta(minutes=1),
+        ).exists()
+
+    wait_for(drained, what=what)
 
 
 @contextmanager

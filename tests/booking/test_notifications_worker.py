@@ -23,7 +23,7 @@ from booking.notifications.outbox import notification_sweep_run
 from booking.services import booking_create
 from booking.tasks import notification_send
 from spatheory.celery import app
-from tests.booking.helpers import broker_unreachable, in_days, wait_for
+from tests.booking.helpers import broker_unreachable, in_days, wait_for, wait_for_outbox_drained
 from tests.factories import ServiceFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -131,6 +131,7 @@ def test_the_send_task_delivered_twice_sends_one_email(celery_worker, task_runs)
 def test_two_workers_racing_for_one_row_send_it_once(celery_worker):
     booking = book()
     wait_for(lambda: len(mail.outbox) == 3, what="the first emails")
+    wait_for_outbox_drained(booking)
     row = Notification.objects.get(booking=booking, kind=Kind.CLIENT_CONFIRMATION)
     Notification.objects.filter(pk=row.pk).update(status=Status.PENDING)
     mail.outbox.clear()

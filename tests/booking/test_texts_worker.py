@@ -13,7 +13,13 @@ from booking.models import Notification
 from booking.notifications.delivery import notification_send_now
 from booking.notifications.outbox import notification_sweep_run
 from booking.tasks import notification_send
-from tests.booking.helpers import broker_unreachable, in_days, make_booking, wait_for
+from tests.booking.helpers import (
+    broker_unreachable,
+    in_days,
+    make_booking,
+    wait_for,
+    wait_for_outbox_drained,
+)
 from tests.booking.twilio_fake import inbound
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,6 +65,7 @@ def test_two_workers_racing_for_one_text_send_it_once(celery_worker, twilio, swe
     booking = book_with_texts(swedish)
     row = client_text(booking)
     wait_for(lambda: status_of(row) == Status.SENT, what="the first send")
+    wait_for_outbox_drained(booking)
     Notification.objects.filter(pk=row.pk).update(status=Status.PENDING)
     barrier = threading.Barrier(4)
     outcomes = []
