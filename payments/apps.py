@@ -5,6 +5,3 @@ class PaymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "payments"
     verbose_name = "Payments"
-
-    def ready(self):
-        from . import tasks  # noqa: F401  (registers the charge task services publish to)

@@ -13,7 +13,6 @@ link to give another card; saving one tries again with a new attempt number.
 import logging
 from datetime import date, datetime, timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -23,6 +22,7 @@ from booking.formatting import local_when
 from booking.models import Booking, Notification
 from booking.notifications.outbox import notification_enqueue
 from booking.notifications.recipients import client_row
+from spatheory.broker import tasks_publish
 from therapists.validators import email_normalise
 
 from . import gateway
@@ -49,7 +49,7 @@ def _key(booking: Booking, purpose: str) -> str:
 
 def _publish(payment_id: int) -> None:
     try:
-        current_app.tasks[CHARGE_TASK].apply_async((payment_id,), retry=False)
+        tasks_publish(CHARGE_TASK, [(payment_id,)])
     except Exception:
         # The row stays pending; the due-payments sweep charges it.
         logger.warning("Could not publish payment %s", payment_id, exc_info=True)

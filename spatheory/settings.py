@@ -12,7 +12,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
-from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
@@ -478,32 +477,7 @@ CELERY_DB_REUSE_MAX = _env(env.int, "CELERY_DB_REUSE_MAX", 1000)
 # Sending email mostly waits on the mail server and the database, so run more worker processes
 # than cores.
 CELERY_WORKER_CONCURRENCY = _env(env.int, "CELERY_WORKER_CONCURRENCY", 4)
-CELERY_BEAT_SCHEDULE: dict = {
-    "notifications-sweep": {
-        "task": "booking.tasks.notification_sweep",
-        "schedule": timedelta(minutes=1),
-    },
-    "reminders": {
-        "task": "booking.tasks.reminders_send",
-        "schedule": timedelta(minutes=15),
-    },
-    "credential-expiry-digest": {
-        "task": "booking.tasks.credential_expiry_digest_send",
-        "schedule": crontab(hour=7, minute=0),
-    },
-    "payments-pending-sweep": {
-        "task": "payments.tasks.payments_pending_sweep",
-        "schedule": timedelta(minutes=10),
-    },
-    "payments-due-retry": {
-        "task": "payments.tasks.payments_due_retry",
-        "schedule": crontab(hour=10, minute=0),
-    },
-    "bookings-anonymise": {
-        "task": "booking.tasks.bookings_anonymise",
-        "schedule": crontab(hour=3, minute=30),
-    },
-}
+# The beat schedule is in spatheory/celery.py: only the workers load Celery.
 
 # Business rules.
 BOOKING_SLOT_STEP_MINUTES = _env(env.int, "BOOKING_SLOT_STEP_MINUTES", 30)

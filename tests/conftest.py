@@ -97,14 +97,17 @@ def celery_test_queue(worker_id):
     """A queue of this test process's own, so parallel processes sharing the test broker never
     take each other's tasks. Producers route to it as the default queue; the in-process worker
     (``celery_worker`` in tests/booking/conftest.py) consumes only it."""
+    from django.conf import settings
+
     from spatheory.celery import app
 
     name = f"test-{worker_id}-{uuid.uuid4().hex[:12]}"
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = name
+    # The web's publisher (spatheory.broker) reads the settings, Celery its own copy.
+    previous = settings.CELERY_TASK_DEFAULT_QUEUE, app.conf.task_default_queue
+    settings.CELERY_TASK_DEFAULT_QUEUE = app.conf.task_default_queue = name
     app.amqp.queues.select_add(name)
     yield name
-    app.conf.task_default_queue = previous
+    settings.CELERY_TASK_DEFAULT_QUEUE, app.conf.task_default_queue = previous
     if app.conf.broker_url.startswith("redis"):
         with (
             contextlib.suppress(OSError, kombu.exceptions.OperationalError),
@@ -117,13 +120,14 @@ def celery_test_queue(worker_id):
 
 
 @pytest.fixture(autouse=True)
-def _celery_eager_unless_worker(request, celery_test_queue):
+def _celery_eager_unless_worker(request, settings, celery_test_queue):
     """Tasks run inline unless the test starts a real worker, so no test leaves messages
     waiting in the broker."""
     from spatheory.celery import app
 
     previous = app.conf.task_always_eager
-    app.conf.task_always_eager = "celery_worker" not in request.fixturenames
+    eager = "celery_worker" not in request.fixturenames
+    settings.CELERY_TASK_ALWAYS_EAGER = app.conf.task_always_eager = eager
     yield
     app.conf.task_always_eager = previous
 

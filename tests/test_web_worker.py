@@ -13,11 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # (icalendar), uploads (PIL), an article's save (markdown, nh3). zipcodes builds the zip tables
 # (therapists/data/) and is never imported by the site.
 RARE_PATH_LIBRARIES = {"stripe", "twilio", "icalendar", "PIL", "markdown", "nh3", "zipcodes"}
+# Only the workers run tasks; the web queues them through spatheory.broker.
+WORKER_LIBRARIES = {"celery", "kombu", "billiard", "amqp"}
 
 
-def fresh_interpreter(code: str) -> dict:
-    """``code``'s printed JSON, run in a new interpreter with the embedded default settings."""
-    env = {
+def fresh_interpreter(code: str, env: dict | None = None) -> dict:
+    """``code``'s printed JSON, run in a new interpreter with the embedded default settings
+    (and the variables in ``env``)."""
+    base = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_", "CACHE_", "EMAIL_", "SITE_URL"))
@@ -25,7 +28,7 @@ def fresh_interpreter(code: str) -> dict:
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "spatheory.settings"},
+        env={**base, "DJANGO_SETTINGS_MODULE": "spatheory.settings", **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -41,6 +44,7 @@ def test_the_app_and_its_url_patterns_load_no_library_only_rare_paths_use():
     )
 
     assert RARE_PATH_LIBRARIES.isdisjoint(loaded)
+    assert WORKER_LIBRARIES.isdisjoint(loaded)
     assert {"django", "ninja", "booking"} <= set(loaded)
 
 

@@ -11,13 +11,12 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
-import kombu.exceptions
-from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from spatheory.broker import tasks_publish
 from therapists.selectors import credential_expiry_list
 
 from ..models import Appointment, Booking, Notification
@@ -42,7 +41,6 @@ SEND_TASK = "booking.tasks.notification_send"
 SWEEP_AFTER = timedelta(seconds=60)
 # Staff hear of messages that failed for good in one email at most this often.
 FAILURE_ALERT_EVERY = timedelta(hours=1)
-BROKER_ERRORS = (kombu.exceptions.OperationalError, OSError)
 
 
 def notification_enqueue(*, rows: list[Notification]) -> list[Notification]:
@@ -116,26 +114,19 @@ def reminder_notify(*, booking: Booking) -> Notification | None:
 
 
 def notification_publish(*, ids: Iterable[int], countdown: int | None = None) -> int:
-    """Hand the ids to the broker (to run ``countdown`` seconds from now, if given). Never
-    raises and never waits long: if the broker can't be reached the rows stay pending and
-    ``notification_sweep_run`` publishes them later. Returns how many were published."""
-    send = current_app.tasks[SEND_TASK]
-    published = 0
-    for notification_id in ids:
-        try:
-            send.apply_async((notification_id,), countdown=countdown, retry=False)
-        except Exception as exc:
-            logger.warning(
-                "Could not publish notification %s; the sweep will retry it",
-                notification_id,
-                exc_info=True,
-            )
-            if isinstance(exc, BROKER_ERRORS):
-                # The broker is down: the rest would fail the same way, one timeout each.
-                break
-            continue
-        published += 1
-    return published
+    """Hand the ids to the broker in one round trip (to run ``countdown`` seconds from now, if
+    given). Never raises and never waits long: if the broker can't be reached the rows stay
+    pending and ``notification_sweep_run`` publishes them later. Returns how many were
+    published."""
+    ids = list(ids)
+    try:
+        tasks_publish(SEND_TASK, [(pk,) for pk in ids], countdown=countdown)
+    except Exception:
+        logger.warning(
+            "Could not publish notifications %s; the sweep will retry them", ids, exc_info=True
+        )
+        return 0
+    return len(ids)
 
 
 def notification_sweep_run() -> int:

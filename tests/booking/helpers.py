@@ -10,10 +10,13 @@ import socket
 import time as clock
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
+from unittest import mock
 
+from django.test import override_settings
 from django.utils import timezone
 
 from booking.models import Notification
+from booking.notifications import outbox
 from booking.services import booking_create
 from spatheory.celery import app
 from tests.conftest import ATLANTA
@@ -137,15 +140,35 @@ def broker_unreachable():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    _reset_publishing(f"redis://127.0.0.1:{port}/0")
+    closed = f"redis://127.0.0.1:{port}/0"
+    _reset_publishing(closed)
     try:
-        yield
+        # The web's publisher (spatheory.broker) reads the setting.
+        with override_settings(CELERY_BROKER_URL=closed):
+            yield
     finally:
         _reset_publishing(None)
 
 
 def _reset_publishing(write_url):
-    # broker_write_url wins over the CELERY_BROKER_URL environment variable the suite sets.
+    # What the worker's own retries publish through: broker_write_url wins over the
+    # CELERY_BROKER_URL environment variable the suite sets.
     app.conf.broker_write_url = write_url
     app._pool = None
     app.amqp._producer_pool = None
+
+
+@contextmanager
+def notifications_published(side_effect=None):
+    """The notification ids handed to the broker inside the block, in order, instead of their
+    send task running (inline in most tests). ``side_effect``: what publishing does instead,
+    e.g. raise ``BrokerUnreachable``."""
+    ids = []
+
+    def publish(name, calls, *, countdown=None):
+        if side_effect is not None:
+            raise side_effect
+        ids.extend(notification_id for (notification_id,) in calls)
+
+    with mock.patch.object(outbox, "tasks_publish", side_effect=publish):
+        yield ids

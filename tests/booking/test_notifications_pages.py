@@ -1,13 +1,12 @@
 """The therapist's private job page and the outbox in admin."""
 
 from datetime import timedelta
-from unittest import mock
 
 import pytest
 from django.urls import reverse
 
 from booking.models import Booking, Notification
-from tests.booking.helpers import REFERRAL, TODAY, at, page_of
+from tests.booking.helpers import REFERRAL, TODAY, at, notifications_published, page_of
 from tests.factories import AppointmentFactory, BookingFactory, ServiceFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db
@@ -236,7 +235,7 @@ def test_retry_in_admin_queues_failed_messages_again(
     )
     url = reverse("admin:booking_notification_changelist")
     with (
-        mock.patch("booking.tasks.notification_send.apply_async") as apply_async,
+        notifications_published() as published,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = admin_client.post(
@@ -247,4 +246,4 @@ def test_retry_in_admin_queues_failed_messages_again(
     assert "1 message hadn't failed, so it was left alone." in page
     row.refresh_from_db()
     assert (row.status, row.attempts) == (Status.PENDING, 0)
-    assert [call.args[0] for call in apply_async.call_args_list] == [(row.pk,)]
+    assert published == [row.pk]

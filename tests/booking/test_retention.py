@@ -16,6 +16,7 @@ from django.urls import reverse
 from booking.models import Booking, Notification
 from booking.retention import booking_anonymise_ended
 from booking.tasks import bookings_anonymise
+from spatheory.celery import BEAT_SCHEDULE
 from tests.booking.helpers import page_of
 from tests.conftest import ATLANTA
 from tests.factories import AppointmentFactory, BookingFactory, ServiceFactory, TherapistFactory
@@ -213,10 +214,10 @@ def test_work_goes_in_batches_until_every_due_booking_is_done():
     assert len(updates) == 3
 
 
-def test_beat_runs_it_every_day(settings):
+def test_beat_runs_it_every_day():
     [entry] = [
         entry
-        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        for entry in BEAT_SCHEDULE.values()
         if entry["task"] == "booking.tasks.bookings_anonymise"
     ]
     schedule = entry["schedule"]
