@@ -289,9 +289,7 @@ def booking_create_endpoint(request, payload: BookingIn, response: HttpResponse)
     except ValidationError as error:
         return _refused(request, error)
     rate_limit_count(request, scope="booking", rate=settings.BOOKING_RATE_LIMIT)
-    # The booking as just written; only its appointments' therapists are read back.
-    appointments = booking.appointments.select_related("therapist").order_by("pk")
-    return Status(201, _booking_out(booking, appointments))
+    return Status(201, _booking_out(booking, booking.appointments_written))
 
 
 @api.get("/bookings/{token}", response=BOOKING_RESPONSES, summary="A booking, by its token")

@@ -137,7 +137,9 @@ def booking_create(
 ) -> Booking:
     """Book it, or raise ``ValidationError`` (or ``SlotTaken``). ``text_consent``: the client
     ticked "Text me about this booking", so its messages go by text too. ``therapist``: the
-    one the client asked for, who takes it (beside anyone free, for two), or it is taken."""
+    one the client asked for, who takes it (beside anyone free, for two), or it is taken.
+    The booking returned carries ``appointments_written``: its appointments as just written,
+    each with its therapist, for a caller that shows them without reading them back."""
     if service.pk is None:
         # A deleted service has no durations to read; nothing else can be checked without it.
         raise ValidationError({"service": [SERVICE_UNAVAILABLE]})
@@ -182,6 +184,7 @@ def booking_create(
         ]
         appointments_save(appointments, on_overlap=lambda: slot_taken(request))
         booking_created_notify(booking=booking, appointments=appointments)
+    booking.appointments_written = appointments
     return booking
 
 
