@@ -119,17 +119,21 @@ def _therapists_who_could_serve(
     as_facts: bool = False,
     lock: bool = False,
 ) -> list:
-    # The SQL prefilter narrows the rows; the engine asks the predicate day by day.
-    therapists = Therapist.objects.bookable_between(
-        first_day, last_day, modality_id=service.modality_id
-    )
+    if lock:
+        # The rows of ``ids`` who offer the service's modality, locked in id order: the lock
+        # every appointment write takes. Nothing more is asked of the database: the engine's
+        # predicate checks status, vetting and credentials on the rows just locked.
+        therapists = Therapist.objects.filter(pk__in=ids, modalities__id=service.modality_id)
+    else:
+        # The SQL prefilter narrows the rows; the engine asks the predicate day by day.
+        therapists = Therapist.objects.bookable_between(
+            first_day, last_day, modality_id=service.modality_id
+        )
+        if ids is not None:
+            therapists = therapists.filter(pk__in=ids)
     if gender != "any":
         therapists = therapists.filter(gender=gender)
-    if ids is not None:
-        therapists = therapists.filter(pk__in=ids)
     if lock:
-        # The therapists' rows only, in id order: the lock every appointment write takes. Their
-        # modalities are not read again: the SQL filter has just checked the service's.
         therapists = therapists.select_for_update(of=("self",)).order_by("pk")
     elif as_facts:
         rows = therapists.order_by("pk").values_list(*ENGINE_THERAPIST_FIELDS)

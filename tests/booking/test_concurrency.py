@@ -258,6 +258,35 @@ def test_a_stale_read_still_cannot_double_book(swedish, client_details, monkeypa
 FAR_ZIP = "30328"
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": Therapist.Status.PAUSED},
+        {"licence_expires_on": DAY - timedelta(days=1)},
+    ],
+    ids=["paused", "licence lapsed"],
+)
+def test_a_therapist_who_stops_being_bookable_after_the_shortlist_is_not_booked(
+    swedish, client_details, monkeypatch, change
+):
+    first, second = (TherapistFactory(modalities=[swedish.modality], hours="all") for _ in "ab")
+    rank = assignment.therapists_rank
+
+    def rank_then_change(request):
+        ranked = rank(request)
+        # As if staff saved the therapist between the shortlist and the lock.
+        Therapist.objects.filter(pk=ranked[0].pk).update(**change)
+        return ranked
+
+    monkeypatch.setattr("booking.services.therapists_rank", rank_then_change)
+
+    booking = booking_call(swedish, at(DAY, 10), "ada@example.com", client_details)()
+    changed = Therapist.objects.get(**change)
+    [appointment] = booking.appointments.all()
+    assert appointment.therapist == ({first, second} - {changed}).pop()
+
+
 def short_gaps() -> list[tuple]:
     """Pairs of one therapist's active appointments closer than the travel rule (or
     overlapping), as (therapist, first start, second start)."""
