@@ -102,7 +102,8 @@ def _calendars_read(request: SlotRequest, *, therapist_ids=None, lock: bool = Fa
     asked for, when the service needs one), or ``therapist_ids``.
 
     Without ``lock`` (ranking who to pick) each therapist is a ``TherapistFacts`` record, as
-    for showing times: only ids and ranks leave this read. With ``lock`` their rows are locked
+    for showing times, read through the cache (their calendars never are): only ids and ranks
+    leave this read. With ``lock`` their rows are locked
     as they are read (SQLite: the database write lock) and come as model instances, the ones
     the appointments are written for."""
     if therapist_ids is None and request.therapist and request.service.therapists_needed == 1:
@@ -121,6 +122,7 @@ def _calendars_read(request: SlotRequest, *, therapist_ids=None, lock: bool = Fa
         therapist_ids=therapist_ids,
         as_facts=not lock,
         lock=lock,
+        shortlist=not lock,
     )
     if lock:
         # The locked read keeps only therapists who offer the service's modality, so the

@@ -21,7 +21,7 @@ from django.db.models import BigIntegerField, F, Func, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from spatheory.page_cache import AVAILABILITY, versioned_get, versioned_set
+from spatheory.page_cache import AVAILABILITY, CONTENT, versioned_get, versioned_set
 from therapists.credentials import CREDENTIALS
 from therapists.eligibility import therapist_serves_zip
 from therapists.models import Therapist, TimeOff, WorkingHours
@@ -143,6 +143,47 @@ def _therapists_who_could_serve(
     return [t for t in therapists if therapist_serves_zip(t, zip_code)]
 
 
+# How long a shortlist's therapists stay cached (under the content version).
+SHORTLIST_SECONDS = 10 * 60
+
+
+def _therapists_shortlist(
+    *, service: Service, zip_code: str, first_day: date, last_day: date, gender: str, ids
+) -> list[TherapistFacts]:
+    """``_therapists_who_could_serve`` as facts, through the cache: stored under the
+    ``CONTENT`` version, which every save of a therapist, their modalities, a modality or a
+    service bumps, and keyed by every argument (the days decide whose credentials count). For
+    choosing whom to lock only: the booking services lock the therapists picked and check
+    them again on the rows they lock."""
+    key = ":".join(
+        str(part)
+        for part in (
+            "therapist-shortlist",
+            service.pk,
+            service.modality_id,
+            zip_code,
+            first_day,
+            last_day,
+            gender,
+            ",".join(map(str, ids)) if ids is not None else "",
+        )
+    )
+    stored, version = versioned_get(CONTENT, key)
+    if stored is not None:
+        return [TherapistFacts._make(row) for row in stored]
+    therapists = _therapists_who_could_serve(
+        service=service,
+        zip_code=zip_code,
+        first_day=first_day,
+        last_day=last_day,
+        gender=gender,
+        ids=ids,
+        as_facts=True,
+    )
+    versioned_set(key, version, [tuple(t) for t in therapists], SHORTLIST_SECONDS)
+    return therapists
+
+
 def calendars_load(
     *,
     service: Service,
@@ -154,6 +195,7 @@ def calendars_load(
     therapist_ids: list[int] | None = None,
     as_facts: bool = False,
     lock: bool = False,
+    shortlist: bool = False,
 ) -> list[TherapistCalendar]:
     """The engine's inputs for therapists who could serve this zip on some day of the range.
 
@@ -164,17 +206,29 @@ def calendars_load(
     PostgreSQL), as columns of integers rather than a row each. With ``lock``
     (inside a transaction) the therapists' rows are locked as they are read, so their
     appointments, time off and hours, read next, can't change until it commits; their
-    modalities are then not loaded (the caller sets them from an earlier read)."""
-    therapists = _therapists_who_could_serve(
-        service=service,
-        zip_code=zip_code,
-        first_day=first_day,
-        last_day=last_day,
-        gender=gender,
-        ids=therapist_ids,
-        as_facts=as_facts,
-        lock=lock,
-    )
+    modalities are then not loaded (the caller sets them from an earlier read). With
+    ``shortlist`` (facts, to rank whom to lock) the therapists come through the cache
+    (``_therapists_shortlist``); their calendars are always read."""
+    if shortlist and as_facts and not lock:
+        therapists = _therapists_shortlist(
+            service=service,
+            zip_code=zip_code,
+            first_day=first_day,
+            last_day=last_day,
+            gender=gender,
+            ids=therapist_ids,
+        )
+    else:
+        therapists = _therapists_who_could_serve(
+            service=service,
+            zip_code=zip_code,
+            first_day=first_day,
+            last_day=last_day,
+            gender=gender,
+            ids=therapist_ids,
+            as_facts=as_facts,
+            lock=lock,
+        )
     if not therapists:
         return []
     ids = [therapist.pk for therapist in therapists]

@@ -387,3 +387,35 @@ def test_the_booking_itself_never_trusts_cached_times(client, swedish):
     # ...but booking it recomputes under lock and refuses.
     with pytest.raises(SlotTaken):
         make_booking(swedish, at(TOMORROW, 14))
+
+
+def test_a_therapist_activated_after_a_booking_takes_the_next_one_at_that_time(swedish):
+    TherapistFactory(modalities=[swedish.modality], hours=ONE_HOUR_ON_WEDNESDAY)
+    newcomer = TherapistFactory(
+        status=Therapist.Status.APPLICANT, modalities=[swedish.modality], hours="all"
+    )
+    # The first booking leaves the day's shortlist of therapists in the cache, without her.
+    make_booking(swedish, at(TOMORROW, 14))
+    with pytest.raises(SlotTaken):
+        make_booking(swedish, at(TOMORROW, 14))
+
+    newcomer.status = Therapist.Status.ACTIVE
+    newcomer.save()
+
+    booking = make_booking(swedish, at(TOMORROW, 14))
+    assert [a.therapist for a in booking.appointments.all()] == [newcomer]
+
+
+def test_a_second_booking_that_day_reads_the_shortlist_from_the_cache(swedish):
+    TherapistFactory(modalities=[swedish.modality], hours="all")
+
+    def therapist_reads(start):
+        with CaptureQueriesContext(connection) as queries:
+            make_booking(swedish, start)
+        return sum(
+            'FROM "therapists_therapist"' in query["sql"] and "FOR UPDATE" not in query["sql"]
+            for query in queries
+        )
+
+    assert therapist_reads(at(TOMORROW, 10)) == 1
+    assert therapist_reads(at(TOMORROW, 14)) == 0
