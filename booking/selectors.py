@@ -7,6 +7,7 @@ the number of therapists, appointments or days, then hands plain data to
 
 import re
 import sys
+import zlib
 from array import array
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass
@@ -143,8 +144,10 @@ def _therapists_who_could_serve(
     return [t for t in therapists if therapist_serves_zip(t, zip_code)]
 
 
-# How long a shortlist's therapists stay cached (under the content version).
+# How long a shortlist's therapists stay cached (under the content version), and the shape of
+# what is stored: a change of the fields read is never read back from entries in the old one.
 SHORTLIST_SECONDS = 10 * 60
+SHORTLIST_FORMAT = zlib.crc32(" ".join(ENGINE_THERAPIST_FIELDS).encode())
 
 
 def _therapists_shortlist(
@@ -159,6 +162,7 @@ def _therapists_shortlist(
         str(part)
         for part in (
             "therapist-shortlist",
+            SHORTLIST_FORMAT,
             service.pk,
             service.modality_id,
             zip_code,
