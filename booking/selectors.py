@@ -213,26 +213,18 @@ def calendars_load(
     modalities are then not loaded (the caller sets them from an earlier read). With
     ``shortlist`` (facts, to rank whom to lock) the therapists come through the cache
     (``_therapists_shortlist``); their calendars are always read."""
+    who = {
+        "service": service,
+        "zip_code": zip_code,
+        "first_day": first_day,
+        "last_day": last_day,
+        "gender": gender,
+        "ids": therapist_ids,
+    }
     if shortlist and as_facts and not lock:
-        therapists = _therapists_shortlist(
-            service=service,
-            zip_code=zip_code,
-            first_day=first_day,
-            last_day=last_day,
-            gender=gender,
-            ids=therapist_ids,
-        )
+        therapists = _therapists_shortlist(**who)
     else:
-        therapists = _therapists_who_could_serve(
-            service=service,
-            zip_code=zip_code,
-            first_day=first_day,
-            last_day=last_day,
-            gender=gender,
-            ids=therapist_ids,
-            as_facts=as_facts,
-            lock=lock,
-        )
+        therapists = _therapists_who_could_serve(**who, as_facts=as_facts, lock=lock)
     if not therapists:
         return []
     ids = [therapist.pk for therapist in therapists]
