@@ -2,7 +2,7 @@
 the times htmx swaps in, and the date strip pages through every bookable day."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
@@ -85,8 +85,15 @@ def test_next_week_reaches_the_last_bookable_day_with_and_without_javascript(
         page = new_page(javascript=javascript)
         choose_service_and_zip(page)
         next_week = page.get_by_role("link", name="Next week")
+        first_day = page.get_by_role("group", name="Day").get_by_role("button").first
         while next_week.count():
+            following = date.fromisoformat(next_week.get_attribute("href").split("from=")[1])
             next_week.click()
+            # The next week is on screen (the link counted next is the new strip's, not the
+            # old one's while it is being replaced).
+            expect(first_day).to_have_accessible_name(
+                re.compile(rf"^{following:%a} {following:%b} {following.day} ")
+            )
             if javascript:
                 expect(page.get_by_role("heading", name=re.compile("^Times on"))).to_be_focused()
         expect(day_button(page, last)).to_be_visible()
