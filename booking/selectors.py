@@ -1,6 +1,6 @@
 """Reads for the booking app: the catalogue and availability.
 
-``slot_list_available`` loads everything the engine needs in two queries (on PostgreSQL), whatever
+``slot_list_available`` loads everything the engine needs in one query (on PostgreSQL), whatever
 the number of therapists, appointments or days, then hands plain data to
 ``booking.availability``.
 """
@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BigIntegerField, F, Func, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from spatheory.db import prepared_execute
 from spatheory.page_cache import AVAILABILITY, CONTENT, versioned_get, versioned_set
 from therapists.credentials import CREDENTIALS
 from therapists.eligibility import therapist_serves_zip
@@ -42,28 +43,6 @@ from .models import (
 
 GENDER_CHOICES = {"any", "female", "male"}
 TOKEN = re.compile(TOKEN_PATTERN)
-
-
-class EpochMinutes(Func):
-    """Whole minutes since 1970 (UTC), the engine's unit of time, computed by the database so
-    thousands of appointments load without building a datetime for each (as
-    ``CALENDAR_COLUMNS_SQL`` writes it on PostgreSQL)."""
-
-    output_field = BigIntegerField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = "floor(date_part('epoch', %(expressions)s) / 60)::bigint"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-    @property
-    def convert_value(self):
-        # The database's integers as they come: no converter to call for every row.
-        return self._convert_value_noop
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # strftime's %s, escaped once for this template and once for the query's parameters.
-        template = "(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) / 60)"
-        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 @dataclass(frozen=True)
@@ -109,17 +88,9 @@ ENGINE_THERAPIST_FIELDS = (
 TherapistFacts = namedtuple("TherapistFacts", ENGINE_THERAPIST_FIELDS)
 
 
-def _therapists_who_could_serve(
-    *,
-    service: Service,
-    zip_code: str,
-    first_day: date,
-    last_day: date,
-    gender: str,
-    ids,
-    as_facts: bool = False,
-    lock: bool = False,
-) -> list:
+def _therapists_who_could_serve_queryset(
+    *, service: Service, first_day: date, last_day: date, gender: str, ids, lock: bool
+) -> QuerySet[Therapist]:
     if lock:
         # The rows of ``ids`` who offer the service's modality, locked in id order: the lock
         # every appointment write takes. Nothing more is asked of the database: the engine's
@@ -134,6 +105,23 @@ def _therapists_who_could_serve(
             therapists = therapists.filter(pk__in=ids)
     if gender != "any":
         therapists = therapists.filter(gender=gender)
+    return therapists
+
+
+def _therapists_who_could_serve(
+    *,
+    service: Service,
+    zip_code: str,
+    first_day: date,
+    last_day: date,
+    gender: str,
+    ids,
+    as_facts: bool = False,
+    lock: bool = False,
+) -> list:
+    therapists = _therapists_who_could_serve_queryset(
+        service=service, first_day=first_day, last_day=last_day, gender=gender, ids=ids, lock=lock
+    )
     if lock:
         therapists = therapists.select_for_update(of=("self",)).order_by("pk")
     elif as_facts:
@@ -207,7 +195,8 @@ def calendars_load(
     ``as_facts`` a ``TherapistFacts`` record of only what the engine reads (for showing times):
     no instance, no modalities prefetch, as every therapist loaded offers the service's
     modality. Hours, time off and appointments come in one more query (three elsewhere than
-    PostgreSQL), as columns of integers rather than a row each. With ``lock``
+    PostgreSQL), as columns of integers rather than a row each; on PostgreSQL the facts come
+    in the same statement as the calendars. With ``lock``
     (inside a transaction) the therapists' rows are locked as they are read, so their
     appointments, time off and hours, read next, can't change until it commits; their
     modalities are then not loaded (the caller sets them from an earlier read). With
@@ -215,26 +204,34 @@ def calendars_load(
     (``_therapists_shortlist``); their calendars are always read."""
     who = {
         "service": service,
-        "zip_code": zip_code,
         "first_day": first_day,
         "last_day": last_day,
         "gender": gender,
         "ids": therapist_ids,
     }
-    if shortlist and as_facts and not lock:
-        therapists = _therapists_shortlist(**who)
-    else:
-        therapists = _therapists_who_could_serve(**who, as_facts=as_facts, lock=lock)
-    if not therapists:
-        return []
-    ids = [therapist.pk for therapist in therapists]
     tz = business_timezone()
     # Whatever could touch the range: a day's margin either side covers any travel gap.
-    since = datetime.combine(first_day - timedelta(days=1), time.min, tzinfo=tz)
-    until = datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz)
-    columns = (
-        _calendar_columns_sql if connection.vendor == "postgresql" else _calendar_columns_orm
-    )(ids, since=since, until=until, exclude_booking=exclude_booking)
+    read = {
+        "since": datetime.combine(first_day - timedelta(days=1), time.min, tzinfo=tz),
+        "until": datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz),
+        "exclude_booking": exclude_booking,
+    }
+    if as_facts and not lock and not shortlist and connection.vendor == "postgresql":
+        queryset = _therapists_who_could_serve_queryset(**who, lock=False)
+        therapists, columns = _facts_and_calendar_columns_sql(queryset, **read)
+        therapists = [t for t in therapists if therapist_serves_zip(t, zip_code)]
+    else:
+        if shortlist and as_facts and not lock:
+            therapists = _therapists_shortlist(**who, zip_code=zip_code)
+        else:
+            therapists = _therapists_who_could_serve(
+                **who, zip_code=zip_code, as_facts=as_facts, lock=lock
+            )
+        if not therapists:
+            return []
+        columns = (
+            _calendar_columns_sql if connection.vendor == "postgresql" else _calendar_columns_orm
+        )([therapist.pk for therapist in therapists], **read)
     offered = frozenset({service.modality_id}) if as_facts else None
     calendars = []
     for therapist in therapists:
@@ -263,26 +260,24 @@ NO_COLUMNS = ((), (), (), (), (), ())
 # appointments arrive as a few hundred rows, their times read into arrays of integers in C
 # (no Python object for each, nothing for the garbage collector to walk). Each lateral
 # subquery reads one therapist's rows through their index; an appointment of
-# ``exclude_booking`` (the booking being moved) does not count.
-# Minutes are floored as ``booking.availability`` and ``EpochMinutes`` floor them.
-CALENDAR_COLUMNS_SQL = """
-SELECT therapist.id, hours.week, time_off.starts, time_off.ends,
-       busy.starts, busy.ends, busy.zip_codes
-FROM unnest(%(ids)s::bigint[]) AS therapist (id)
+# ``exclude_booking`` (the booking being moved) does not count. The minutes are the columns
+# the database keeps (``EpochMinutes``). Planning the statement costs more than running it, so
+# it runs prepared, planned once per connection (``prepared_execute``).
+CALENDAR_LATERAL_SQL = """
 CROSS JOIN LATERAL (
     SELECT string_agg(weekday || ' ' || starts_at || ' ' || ends_at, ' '
                       ORDER BY weekday, starts_at, ends_at) AS week
     FROM therapists_workinghours WHERE therapist_id = therapist.id
 ) AS hours
 CROSS JOIN LATERAL (
-    SELECT string_agg(int8send(floor(date_part('epoch', starts_at) / 60)::bigint), '') AS starts,
-           string_agg(int8send(floor(date_part('epoch', ends_at) / 60)::bigint), '') AS ends
+    SELECT string_agg(int8send(starts_minute), '') AS starts,
+           string_agg(int8send(ends_minute), '') AS ends
     FROM therapists_timeoff
     WHERE therapist_id = therapist.id AND starts_at < %(until)s AND ends_at > %(since)s
 ) AS time_off
 CROSS JOIN LATERAL (
-    SELECT string_agg(int8send(floor(date_part('epoch', starts_at) / 60)::bigint), '') AS starts,
-           string_agg(int8send(floor(date_part('epoch', ends_at) / 60)::bigint), '') AS ends,
+    SELECT string_agg(int8send(starts_minute), '') AS starts,
+           string_agg(int8send(ends_minute), '') AS ends,
            string_agg(zip_code, ',') AS zip_codes
     FROM booking_appointment
     WHERE therapist_id = therapist.id AND is_active
@@ -290,30 +285,70 @@ CROSS JOIN LATERAL (
       AND booking_id IS DISTINCT FROM %(excluded)s
 ) AS busy
 """
+CALENDAR_COLUMNS = (
+    "hours.week, time_off.starts, time_off.ends, busy.starts, busy.ends, busy.zip_codes"
+)
+# The calendars of the therapists ``ids``.
+CALENDAR_COLUMNS_SQL = f"""
+SELECT therapist.id, {CALENDAR_COLUMNS}
+FROM unnest(%(ids)s::bigint[]) AS therapist (id)
+{CALENDAR_LATERAL_SQL}
+"""
+# The therapists a query (its SQL in place of ``{therapists}``) finds, their fields first and
+# their calendars after, in id order.
+FACTS_AND_CALENDAR_COLUMNS_SQL = f"""
+SELECT therapist.*, {CALENDAR_COLUMNS}
+FROM ({{therapists}}) AS therapist (id)
+{CALENDAR_LATERAL_SQL}
+ORDER BY therapist.id
+"""
+POSITIONAL = re.compile(r"%%|%s")
 
 
-def _calendar_columns_sql(ids, *, since, until, exclude_booking) -> dict[int, tuple]:
-    """The therapists' calendars as columns, by therapist id, in one query (PostgreSQL)."""
-    parameters = {
-        "ids": ids,
-        "since": since,
-        "until": until,
-        "excluded": exclude_booking.pk if exclude_booking is not None else None,
-    }
+def _calendar_columns_read(sql: str, parameters: dict) -> list[tuple]:
+    parameters["excluded"] = parameters.pop("exclude_booking")
+    if parameters["excluded"] is not None:
+        parameters["excluded"] = parameters["excluded"].pk
     with connection.cursor() as cursor:
-        cursor.execute(CALENDAR_COLUMNS_SQL, parameters)
-        rows = cursor.fetchall()
-    return {
-        therapist_id: (
-            _week_from_text(week or ""),
-            _minutes_from_bytes(off_starts),
-            _minutes_from_bytes(off_ends),
-            _minutes_from_bytes(starts),
-            _minutes_from_bytes(ends),
-            zip_codes.split(",") if zip_codes is not None else (),
-        )
-        for therapist_id, week, off_starts, off_ends, starts, ends, zip_codes in rows
-    }
+        prepared_execute(connection, cursor, sql, parameters)
+        return cursor.fetchall()
+
+
+def _calendar_columns(week, off_starts, off_ends, starts, ends, zip_codes) -> tuple:
+    return (
+        _week_from_text(week or ""),
+        _minutes_from_bytes(off_starts),
+        _minutes_from_bytes(off_ends),
+        _minutes_from_bytes(starts),
+        _minutes_from_bytes(ends),
+        zip_codes.split(",") if zip_codes is not None else (),
+    )
+
+
+def _calendar_columns_sql(ids, **read) -> dict[int, tuple]:
+    """The therapists' calendars as columns, by therapist id, in one query (PostgreSQL)."""
+    rows = _calendar_columns_read(CALENDAR_COLUMNS_SQL, {"ids": ids, **read})
+    return {therapist_id: _calendar_columns(*columns) for therapist_id, *columns in rows}
+
+
+def _facts_and_calendar_columns_sql(
+    therapists: QuerySet[Therapist], **read
+) -> tuple[list[TherapistFacts], dict[int, tuple]]:
+    """``therapists`` as facts, in id order, and their calendars by id, in one query
+    (PostgreSQL): the therapists' query runs inside the calendars' statement."""
+    query, found = (
+        therapists.order_by().values_list(*ENGINE_THERAPIST_FIELDS).query.sql_with_params()
+    )
+    parameters = {f"therapist_{index}": value for index, value in enumerate(found)}
+    counter = iter(parameters)
+    query = POSITIONAL.sub(
+        lambda match: "%%" if match[0] == "%%" else f"%({next(counter)})s", query
+    )
+    sql = FACTS_AND_CALENDAR_COLUMNS_SQL.replace("{therapists}", query)
+    rows = _calendar_columns_read(sql, {**parameters, **read})
+    width = len(ENGINE_THERAPIST_FIELDS)
+    facts = [TherapistFacts._make(row[:width]) for row in rows]
+    return facts, {row[0]: _calendar_columns(*row[width:]) for row in rows}
 
 
 @lru_cache(maxsize=4096)
@@ -352,7 +387,7 @@ def _calendar_columns_orm(ids, *, since, until, exclude_booking) -> dict[int, tu
     for therapist_id, start, end in (
         TimeOff.objects.filter(**overlapping)
         .order_by()
-        .values_list("therapist_id", EpochMinutes("starts_at"), EpochMinutes("ends_at"))
+        .values_list("therapist_id", "starts_minute", "ends_minute")
     ):
         _, off_starts, off_ends, *_ = columns[therapist_id]
         off_starts.append(start)
@@ -361,7 +396,7 @@ def _calendar_columns_orm(ids, *, since, until, exclude_booking) -> dict[int, tu
     if exclude_booking is not None:
         appointments = appointments.exclude(booking_id=exclude_booking.pk)
     for therapist_id, start, end, visit_zip in appointments.order_by().values_list(
-        "therapist_id", EpochMinutes("starts_at"), EpochMinutes("ends_at"), "zip_code"
+        "therapist_id", "starts_minute", "ends_minute", "zip_code"
     ):
         *_, starts, ends, zip_codes = columns[therapist_id]
         starts.append(start)

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from spatheory.db import EpochMinutes
+
 from .credentials import CREDENTIALS
 from .images import UploadedImageField
 from .validators import email_normalise, phone_to_e164, validate_zip_code
@@ -240,6 +242,13 @@ class TimeOff(models.Model):
     therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="time_off")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
+    # As on ``Appointment``: the times in the availability engine's minutes, kept by the database.
+    starts_minute = models.GeneratedField(
+        expression=EpochMinutes("starts_at"), output_field=models.BigIntegerField(), db_persist=True
+    )
+    ends_minute = models.GeneratedField(
+        expression=EpochMinutes("ends_at"), output_field=models.BigIntegerField(), db_persist=True
+    )
     reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
