@@ -111,7 +111,9 @@ class ServiceDuration(models.Model):
     )
 
     class Meta:
-        ordering = ["service", "minutes"]
+        # By the service's id, not the service: a service's own lengths are read without
+        # joining the services to sort by their order.
+        ordering = ["service_id", "minutes"]
         constraints = [
             models.UniqueConstraint(fields=["service", "minutes"], name="unique_service_minutes"),
             models.CheckConstraint(condition=Q(minutes__gt=0), name="duration_minutes_positive"),
