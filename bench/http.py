@@ -306,6 +306,7 @@ def data_build() -> dict:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
 
     from bench.data import therapists_build, visits_build
@@ -320,6 +321,10 @@ def data_build() -> dict:
     therapists = therapists_build(THERAPISTS, list(Modality.objects.all()))
     first_day = timezone.localdate() + timedelta(days=1)
     bookings = visits_build(service=service, therapists=therapists, days=DAYS, first_day=first_day)
+    # As autovacuum would soon after: the planner gets the tables' statistics, and no
+    # autovacuum starts on them while the pages are loaded.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
     article = Article.objects.published().order_by("-published_at").first()
     return {
         "bookings": bookings,

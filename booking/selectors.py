@@ -89,17 +89,17 @@ TherapistFacts = namedtuple("TherapistFacts", ENGINE_THERAPIST_FIELDS)
 
 
 def _therapists_who_could_serve_queryset(
-    *, service: Service, first_day: date, last_day: date, gender: str, ids, lock: bool
+    *, modality_id: int, first_day: date, last_day: date, gender: str, ids, lock: bool
 ) -> QuerySet[Therapist]:
     if lock:
         # The rows of ``ids`` who offer the service's modality, locked in id order: the lock
         # every appointment write takes. Nothing more is asked of the database: the engine's
         # predicate checks status, vetting and credentials on the rows just locked.
-        therapists = Therapist.objects.filter(pk__in=ids, modalities__id=service.modality_id)
+        therapists = Therapist.objects.filter(pk__in=ids, modalities__id=modality_id)
     else:
         # The SQL prefilter narrows the rows; the engine asks the predicate day by day.
         therapists = Therapist.objects.bookable_between(
-            first_day, last_day, modality_id=service.modality_id
+            first_day, last_day, modality_id=modality_id
         )
         if ids is not None:
             therapists = therapists.filter(pk__in=ids)
@@ -120,7 +120,12 @@ def _therapists_who_could_serve(
     lock: bool = False,
 ) -> list:
     therapists = _therapists_who_could_serve_queryset(
-        service=service, first_day=first_day, last_day=last_day, gender=gender, ids=ids, lock=lock
+        modality_id=service.modality_id,
+        first_day=first_day,
+        last_day=last_day,
+        gender=gender,
+        ids=ids,
+        lock=lock,
     )
     if lock:
         therapists = therapists.select_for_update(of=("self",)).order_by("pk")
@@ -217,8 +222,14 @@ def calendars_load(
         "exclude_booking": exclude_booking,
     }
     if as_facts and not lock and not shortlist and connection.vendor == "postgresql":
-        queryset = _therapists_who_could_serve_queryset(**who, lock=False)
-        therapists, columns = _facts_and_calendar_columns_sql(queryset, **read)
+        statement = _facts_and_calendars_statement(
+            service.modality_id,
+            first_day,
+            last_day,
+            gender,
+            tuple(therapist_ids) if therapist_ids is not None else None,
+        )
+        therapists, columns = _facts_and_calendar_columns_sql(statement, **read)
         therapists = [t for t in therapists if therapist_serves_zip(t, zip_code)]
     else:
         if shortlist and as_facts and not lock:
@@ -331,11 +342,9 @@ def _calendar_columns_sql(ids, **read) -> dict[int, tuple]:
     return {therapist_id: _calendar_columns(*columns) for therapist_id, *columns in rows}
 
 
-def _facts_and_calendar_columns_sql(
-    therapists: QuerySet[Therapist], **read
-) -> tuple[list[TherapistFacts], dict[int, tuple]]:
-    """``therapists`` as facts, in id order, and their calendars by id, in one query
-    (PostgreSQL): the therapists' query runs inside the calendars' statement."""
+def _statement_with_therapists(therapists: QuerySet[Therapist]) -> tuple[str, dict]:
+    """``FACTS_AND_CALENDAR_COLUMNS_SQL`` around the SQL of ``therapists`` (their fields as
+    the engine reads them), and that query's parameters, named."""
     query, found = (
         therapists.order_by().values_list(*ENGINE_THERAPIST_FIELDS).query.sql_with_params()
     )
@@ -344,7 +353,37 @@ def _facts_and_calendar_columns_sql(
     query = POSITIONAL.sub(
         lambda match: "%%" if match[0] == "%%" else f"%({next(counter)})s", query
     )
-    sql = FACTS_AND_CALENDAR_COLUMNS_SQL.replace("{therapists}", query)
+    # One string for every statement of the same shape (prepared_execute remembers each).
+    return sys.intern(FACTS_AND_CALENDAR_COLUMNS_SQL.replace("{therapists}", query)), parameters
+
+
+@lru_cache(maxsize=64)
+def _facts_and_calendars_statement(
+    modality_id: int, first_day: date, last_day: date, gender: str, ids: tuple | None
+) -> tuple[str, dict]:
+    """The statement reading who could serve (``_therapists_who_could_serve_queryset``) with
+    their calendars: the same SQL and parameters for the same arguments, so the therapists'
+    query is built and compiled once for them rather than on every request. Its parameters are
+    dates, numbers and text, never changed by a caller."""
+    return _statement_with_therapists(
+        _therapists_who_could_serve_queryset(
+            modality_id=modality_id,
+            first_day=first_day,
+            last_day=last_day,
+            gender=gender,
+            ids=ids,
+            lock=False,
+        )
+    )
+
+
+def _facts_and_calendar_columns_sql(
+    statement: tuple[str, dict], **read
+) -> tuple[list[TherapistFacts], dict[int, tuple]]:
+    """The therapists ``statement`` (``_statement_with_therapists``) finds, as facts in id
+    order, and their calendars by id, in one query (PostgreSQL): the therapists' query runs
+    inside the calendars' statement."""
+    sql, parameters = statement
     rows = _calendar_columns_read(sql, {**parameters, **read})
     width = len(ENGINE_THERAPIST_FIELDS)
     facts = [TherapistFacts._make(row[:width]) for row in rows]

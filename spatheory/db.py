@@ -3,6 +3,7 @@ running a constant statement as a PostgreSQL prepared statement."""
 
 import re
 import zlib
+from functools import lru_cache
 
 from django.db.models import BigIntegerField, Func
 
@@ -28,6 +29,18 @@ class EpochMinutes(Func):
 PARAMETER = re.compile(r"%%|%\((\w+)\)s")
 
 
+@lru_cache(maxsize=64)
+def _statement_parts(sql: str) -> tuple[str, str, str]:
+    """The prepared statement's name, its ``EXECUTE`` (with the parameters as ``%(name)s``) and
+    its ``PREPARE`` (with them as ``$1``, ``$2``... in order of first use)."""
+    names = list(dict.fromkeys(name for name in PARAMETER.findall(sql) if name))
+    statement = f"prepared_{zlib.crc32(sql.encode()):08x}"
+    execute = f"EXECUTE {statement} ({', '.join(f'%({name})s' for name in names)})"
+    positions = {name: index for index, name in enumerate(names, start=1)}
+    body = PARAMETER.sub(lambda match: f"${positions[match[1]]}" if match[1] else "%%", sql)
+    return statement, execute, f"PREPARE {statement} AS {body}"
+
+
 def prepared_execute(connection, cursor, sql: str, parameters: dict) -> None:
     """``cursor.execute(sql, parameters)`` through a prepared statement of the connection's
     PostgreSQL session, so a statement that costs more to plan than to run (the calendars'
@@ -40,9 +53,7 @@ def prepared_execute(connection, cursor, sql: str, parameters: dict) -> None:
     exists is asked of the session before it is used again. Prepared statements do not
     survive a pooler that shares sessions between clients (PgBouncer in transaction mode),
     which this project does not use."""
-    names = list(dict.fromkeys(name for name in PARAMETER.findall(sql) if name))
-    statement = f"prepared_{zlib.crc32(sql.encode()):08x}"
-    execute = f"EXECUTE {statement} ({', '.join(f'%({name})s' for name in names)})"
+    statement, execute, prepare = _statement_parts(sql)
     raw = connection.connection
     known = getattr(connection, "_prepared_statements", None)
     if known is None or known[0] is not raw:
@@ -52,9 +63,7 @@ def prepared_execute(connection, cursor, sql: str, parameters: dict) -> None:
         cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [statement])
         prepared[statement] = cursor.fetchone() is not None
     if not prepared.get(statement):
-        positions = {name: index for index, name in enumerate(names, start=1)}
-        body = PARAMETER.sub(lambda match: f"${positions[match[1]]}" if match[1] else "%%", sql)
-        execute = f"PREPARE {statement} AS {body}; {execute}"
+        execute = f"{prepare}; {execute}"
     try:
         cursor.execute(execute, parameters)
     except Exception:

@@ -365,7 +365,7 @@ def test_calendars_read_in_one_statement_hold_what_the_plain_queries_read(swedis
 
     def with_facts(ids, **read):
         facts, columns = selectors._facts_and_calendar_columns_sql(
-            Therapist.objects.filter(pk__in=ids), **read
+            selectors._statement_with_therapists(Therapist.objects.filter(pk__in=ids)), **read
         )
         assert [fact.pk for fact in facts] == sorted(ids)
         assert facts[0].home_zip == Therapist.objects.get(pk=min(ids)).home_zip
