@@ -24,7 +24,9 @@ class PermissionsPolicyMiddleware:
         return response
 
 
+@lru_cache(maxsize=1)
 def permissions_policy_header() -> str:
+    """The header, built once from the settings (again when a test changes them)."""
     return ", ".join(
         f"{feature}=({' '.join(allowed)})"
         for feature, allowed in settings.PERMISSIONS_POLICY.items()
@@ -51,6 +53,8 @@ def _site_policy() -> tuple[str, str]:
 def _policy_changed(*, setting, **kwargs):
     if setting.startswith("CONTENT_SECURITY_POLICY"):
         _site_policy.cache_clear()
+    if setting == "PERMISSIONS_POLICY":
+        permissions_policy_header.cache_clear()
 
 
 setting_changed.connect(_policy_changed, dispatch_uid="spatheory.middleware.csp")

@@ -21,6 +21,7 @@ reading only: bookings recompute their slot under lock (``booking.assignment``).
 
 import gzip
 import re
+import time
 import uuid
 import zlib
 from functools import wraps
@@ -34,7 +35,6 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
 # Where a page rendered for any visitor (``shell_render``) takes each visitor's own CSRF token.
@@ -133,12 +133,12 @@ def _anonymous(request) -> bool:
 
 
 def _page_key(request) -> str:
-    """The page's address, its content version, and the local minute: pages change with time
-    too (the directory with the day's credentials, the journal when a scheduled article's
-    moment comes), so a cached copy serves one minute at most."""
+    """The page's address, its content version, and the minute: pages change with time too
+    (the directory with the day's credentials, the journal when a scheduled article's moment
+    comes), so a cached copy serves one minute at most. Whole minutes since 1970, which turn
+    over when Atlanta's minutes do."""
     path = blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-    minute = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    return f"page:3:{minute}:{path}"
+    return f"page:4:{int(time.time()) // 60}:{path}"
 
 
 def _storable(request, response) -> bool:
